@@ -1,0 +1,182 @@
+//! What back offices and bankgate exchange, in domain terms. Back-office ids are [`BoRef`]s; bankgate's
+//! own ids never cross this boundary. Sensitive numbers arrive masked.
+
+use bankgate_domain::card::Expiry;
+use bankgate_domain::ids::BoRef;
+use bankgate_domain::mask::MaskedPan;
+use bankgate_domain::restrictions::{CardRestrictions, DeclineReason};
+use bankgate_domain::Money;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime, PrimitiveDateTime};
+
+/// A key that makes a state-changing call safe to repeat: the back office applies a key once and answers
+/// a repeat with the first result.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IdempotencyKey(pub String);
+
+/// A person to register as a customer of a back office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCustomer {
+    pub first_name: String,
+    pub last_name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Active,
+    Blocked,
+}
+
+impl AccountStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Blocked => "blocked",
+        }
+    }
+}
+
+/// An account as its back office reports it. `number_masked` is masked by the back office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoAccount {
+    pub id_bo: BoRef,
+    pub customer_id_bo: BoRef,
+    pub name: String,
+    pub type_id: String,
+    pub number_masked: String,
+    pub routing_number: Option<String>,
+    /// The ledger balance (`native` on the wire).
+    pub ledger: Money,
+    /// What can be spent now.
+    pub available: Money,
+    pub status: AccountStatus,
+    pub is_closed: bool,
+    pub opened_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A request to open an account, with an optional opening deposit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenAccount {
+    pub name: String,
+    pub type_id: String,
+    pub currency: bankgate_domain::Currency,
+}
+
+/// A card as its back office reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoCard {
+    pub id_bo: BoRef,
+    pub account_id_bo: BoRef,
+    pub customer_id_bo: BoRef,
+    pub name_on_card: String,
+    pub type_id: String,
+    pub number_masked: MaskedPan,
+    pub currency: bankgate_domain::Currency,
+    pub expiry: Expiry,
+    /// The on/off switch: off blocks every authorization.
+    pub enabled: bool,
+    pub activated: bool,
+    pub closed: bool,
+    pub restrictions: CardRestrictions,
+    pub issued_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub activated_at: Option<OffsetDateTime>,
+}
+
+/// A request to issue a new card on an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueCard {
+    pub name_on_card: String,
+    pub type_id: String,
+    /// Issue it already activated (as a card handed over in a branch would be).
+    pub activated: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransactionState {
+    Pending,
+    Confirmed,
+    Declined,
+    Reversed,
+}
+
+impl TransactionState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TransactionState::Pending => "pending",
+            TransactionState::Confirmed => "confirmed",
+            TransactionState::Declined => "declined",
+            TransactionState::Reversed => "reversed",
+        }
+    }
+
+    /// The reference's numeric `stateId` for this state.
+    pub fn state_id(&self) -> i32 {
+        match self {
+            TransactionState::Pending => 100,
+            TransactionState::Confirmed => 400,
+            TransactionState::Declined => 500,
+            TransactionState::Reversed => 600,
+        }
+    }
+}
+
+/// One movement on an account as its back office reports it. `amount` is signed: negative for a debit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoTransaction {
+    pub id_bo: BoRef,
+    pub account_id_bo: BoRef,
+    pub amount: Money,
+    pub txn_type: String,
+    pub type_name: String,
+    pub narrative: String,
+    pub state: TransactionState,
+    pub card_id_bo: Option<BoRef>,
+    pub mcc: Option<String>,
+    pub reference: String,
+    pub recorded_at: OffsetDateTime,
+    pub value_at: OffsetDateTime,
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+/// Which transactions of an account to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransactionQuery {
+    /// The newest `limit` transactions valued at or after `since`.
+    Latest { limit: u32, since: OffsetDateTime },
+    /// Every transaction valued on a day from `from` to `to`, both inclusive (UTC days).
+    Range { from: Date, to: Date },
+}
+
+/// An incoming credit from outside the back office (cash, an incoming ACH); used by onboarding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deposit {
+    pub amount: Money,
+    pub narrative: String,
+    pub value_at: OffsetDateTime,
+}
+
+/// A simulated card-network authorization request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    pub card_id_bo: BoRef,
+    pub amount: Money,
+    pub mcc: String,
+    pub merchant: Option<String>,
+    /// The merchant's local date and time, which day and time restrictions are judged by.
+    pub local_time: PrimitiveDateTime,
+    /// When the authorization happened, for the transaction's record.
+    pub at: OffsetDateTime,
+}
+
+/// The network's answer to an authorization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthorizationOutcome {
+    Approved { transaction: BoTransaction },
+    Declined { reason: DeclineReason },
+}
+

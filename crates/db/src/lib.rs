@@ -1,0 +1,171 @@
+//! Database connections for bankgate's stores. One [`Db`] serves SQLite (the embedded default: one file,
+//! WAL, a single writer connection so writers never fight over the lock) and PostgreSQL (one pool), picked
+//! by the URL's scheme. Queries go through sqlx's `Any` driver with `$1` placeholders, which both engines
+//! accept, so a store is written once; per-engine SQL lives only in migrations and in the few statements
+//! that [`Engine`] switches on.
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::sync::Once;
+use std::time::Duration;
+
+pub use sqlx;
+
+/// The errors of this crate and of the stores built on it.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL {0:?}: expected sqlite:// or postgres://")]
+    UnsupportedUrl(String),
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn from_url(url: &str) -> Result<Engine, DbError> {
+        if url.starts_with("sqlite:") {
+            Ok(Engine::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Engine::Postgres)
+        } else {
+            Err(DbError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+/// Pool sizes and timeouts.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions { max_connections: 16, acquire_timeout: Duration::from_secs(10) }
+    }
+}
+
+/// A connected database: a pool for reads and one for writes (the same pool on PostgreSQL).
+#[derive(Debug, Clone)]
+pub struct Db {
+    engine: Engine,
+    read: AnyPool,
+    write: AnyPool,
+}
+
+static DRIVERS: Once = Once::new();
+
+impl Db {
+    pub async fn connect(url: &str, options: &DbOptions) -> Result<Db, DbError> {
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let engine = Engine::from_url(url)?;
+        match engine {
+            Engine::Sqlite => Self::connect_sqlite(url, options).await,
+            Engine::Postgres => {
+                let pool = pool_options(options, options.max_connections)
+                    .connect_with(AnyConnectOptions::from_str(url)?)
+                    .await?;
+                Ok(Db { engine, read: pool.clone(), write: pool })
+            }
+        }
+    }
+
+    async fn connect_sqlite(url: &str, options: &DbOptions) -> Result<Db, DbError> {
+        let url = sqlite_url_creating_file(url);
+        let connect = AnyConnectOptions::from_str(&url)?;
+        let write = pool_options(options, 1)
+            .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
+            .connect_with(connect.clone())
+            .await?;
+        // WAL is a property of the file: set once, by the writer, before readers open it.
+        write.execute("PRAGMA journal_mode = WAL").await?;
+        let readers = options.max_connections.clamp(1, 8);
+        let read = pool_options(options, readers)
+            .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
+            .connect_with(connect)
+            .await?;
+        Ok(Db { engine: Engine::Sqlite, read, write })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The pool for queries that only read.
+    pub fn read(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// The pool for anything that writes (one connection on SQLite).
+    pub fn write(&self) -> &AnyPool {
+        &self.write
+    }
+
+    /// Applies the migrations of this database's engine.
+    pub async fn migrate(&self, sqlite: &Migrator, postgres: &Migrator) -> Result<(), DbError> {
+        let migrator = match self.engine {
+            Engine::Sqlite => sqlite,
+            Engine::Postgres => postgres,
+        };
+        migrator.run(&self.write).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+fn pool_options(options: &DbOptions, max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(options.acquire_timeout)
+}
+
+async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON")
+        .await?;
+    Ok(())
+}
+
+/// SQLite URLs open read-write and create the file unless they say otherwise.
+fn sqlite_url_creating_file(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// Whether an error is a unique-constraint violation, on either engine.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => db.is_unique_violation(),
+        _ => false,
+    }
+}
