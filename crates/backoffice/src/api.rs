@@ -15,6 +15,11 @@ type Result<T> = std::result::Result<T, BackOfficeError>;
 pub trait BackOffice: Send + Sync + 'static {
     fn id(&self) -> &BackOfficeId;
 
+    /// The name front ends show (`backOfficeName`); the id unless the adapter knows better.
+    fn display_name(&self) -> &str {
+        self.id().as_str()
+    }
+
     /// Cheap reachability check used by readiness.
     async fn health(&self) -> Result<()>;
 
@@ -34,11 +39,15 @@ pub trait BackOffice: Send + Sync + 'static {
 
 impl dyn BackOffice {
     fn unsupported(&self, capability: &'static str) -> BackOfficeError {
-        BackOfficeError::Unsupported { back_office: self.id().clone(), capability }
+        BackOfficeError::Unsupported {
+            back_office: self.id().clone(),
+            capability,
+        }
     }
 
     pub fn require_customers(&self) -> Result<&dyn CustomersApi> {
-        self.customers().ok_or_else(|| self.unsupported("customers"))
+        self.customers()
+            .ok_or_else(|| self.unsupported("customers"))
     }
     pub fn require_accounts(&self) -> Result<&dyn AccountsApi> {
         self.accounts().ok_or_else(|| self.unsupported("accounts"))
@@ -47,7 +56,8 @@ impl dyn BackOffice {
         self.cards().ok_or_else(|| self.unsupported("cards"))
     }
     pub fn require_card_authorization(&self) -> Result<&dyn CardAuthorizationApi> {
-        self.card_authorization().ok_or_else(|| self.unsupported("card authorization"))
+        self.card_authorization()
+            .ok_or_else(|| self.unsupported("card authorization"))
     }
 }
 
@@ -62,11 +72,25 @@ pub trait CustomersApi: Send + Sync {
 pub trait AccountsApi: Send + Sync {
     async fn list_accounts(&self, customer: &BoRef) -> Result<Vec<BoAccount>>;
     async fn get_account(&self, account: &BoRef) -> Result<BoAccount>;
-    async fn open_account(&self, customer: &BoRef, request: &OpenAccount, key: &IdempotencyKey) -> Result<BoAccount>;
+    async fn open_account(
+        &self,
+        customer: &BoRef,
+        request: &OpenAccount,
+        key: &IdempotencyKey,
+    ) -> Result<BoAccount>;
     async fn rename_account(&self, account: &BoRef, name: &str) -> Result<BoAccount>;
-    async fn list_transactions(&self, account: &BoRef, query: &TransactionQuery) -> Result<Vec<BoTransaction>>;
+    async fn list_transactions(
+        &self,
+        account: &BoRef,
+        query: &TransactionQuery,
+    ) -> Result<Vec<BoTransaction>>;
     /// Credits money arriving from outside the back office.
-    async fn deposit(&self, account: &BoRef, deposit: &Deposit, key: &IdempotencyKey) -> Result<BoTransaction>;
+    async fn deposit(
+        &self,
+        account: &BoRef,
+        deposit: &Deposit,
+        key: &IdempotencyKey,
+    ) -> Result<BoTransaction>;
 }
 
 /// Payment cards and their controls.
@@ -74,7 +98,12 @@ pub trait AccountsApi: Send + Sync {
 pub trait CardsApi: Send + Sync {
     async fn list_cards(&self, customer: &BoRef) -> Result<Vec<BoCard>>;
     async fn get_card(&self, card: &BoRef) -> Result<BoCard>;
-    async fn issue_card(&self, account: &BoRef, request: &IssueCard, key: &IdempotencyKey) -> Result<BoCard>;
+    async fn issue_card(
+        &self,
+        account: &BoRef,
+        request: &IssueCard,
+        key: &IdempotencyKey,
+    ) -> Result<BoCard>;
     /// Activates the card; activating an activated card changes nothing and returns it.
     async fn activate_card(&self, card: &BoRef) -> Result<BoCard>;
     /// The on/off switch.
@@ -83,7 +112,8 @@ pub trait CardsApi: Send + Sync {
     async fn reissue_card(&self, card: &BoRef, reason: ReissueReason) -> Result<BoCard>;
     /// Applies a restriction update by the contract's rules, refusing MCC-list conflicts as
     /// [`BackOfficeError::Rejected`].
-    async fn update_restrictions(&self, card: &BoRef, update: &RestrictionUpdate) -> Result<BoCard>;
+    async fn update_restrictions(&self, card: &BoRef, update: &RestrictionUpdate)
+        -> Result<BoCard>;
 }
 
 /// The card network's side: deciding a purchase. Only simulators offer this.

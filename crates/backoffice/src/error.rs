@@ -18,7 +18,10 @@ pub enum BackOfficeError {
     UnknownBackOffice(BackOfficeId),
     /// The back office exists but has no such capability.
     #[error("back office {back_office} does not offer {capability}")]
-    Unsupported { back_office: BackOfficeId, capability: &'static str },
+    Unsupported {
+        back_office: BackOfficeId,
+        capability: &'static str,
+    },
     /// Anything else: a bug or corrupt state at the back office. Logged, never shown to users.
     #[error("back office internal error: {0}")]
     Internal(String),

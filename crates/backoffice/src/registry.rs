@@ -11,7 +11,13 @@ use std::time::{Duration, Instant};
 
 /// Told about every back-office call once it ends.
 pub trait CallObserver: Send + Sync + 'static {
-    fn observe(&self, back_office: &BackOfficeId, operation: &'static str, outcome: &'static str, elapsed: Duration);
+    fn observe(
+        &self,
+        back_office: &BackOfficeId,
+        operation: &'static str,
+        outcome: &'static str,
+        elapsed: Duration,
+    );
 }
 
 #[derive(Clone, Default)]
@@ -39,12 +45,19 @@ impl BackOfficeRegistry {
     }
 
     pub fn get(&self, id: &BackOfficeId) -> Result<&Arc<dyn BackOffice>, BackOfficeError> {
-        self.offices.get(id).ok_or_else(|| BackOfficeError::UnknownBackOffice(id.clone()))
+        self.offices
+            .get(id)
+            .ok_or_else(|| BackOfficeError::UnknownBackOffice(id.clone()))
     }
 
     /// Runs `call` against back office `id`, timed and observed under `operation`
     /// (such as `"cards.get"`).
-    pub async fn call<T, F, Fut>(&self, id: &BackOfficeId, operation: &'static str, call: F) -> Result<T, BackOfficeError>
+    pub async fn call<T, F, Fut>(
+        &self,
+        id: &BackOfficeId,
+        operation: &'static str,
+        call: F,
+    ) -> Result<T, BackOfficeError>
     where
         F: FnOnce(Arc<dyn BackOffice>) -> Fut,
         Fut: Future<Output = Result<T, BackOfficeError>>,

@@ -174,9 +174,11 @@ pub struct AuthorizationRequest {
 }
 
 /// The network's answer to an authorization.
+// One outcome exists per authorization and is moved, never stored in bulk: boxing the approval would
+// only make matching on it clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AuthorizationOutcome {
     Approved { transaction: BoTransaction },
     Declined { reason: DeclineReason },
 }
-

@@ -8,7 +8,7 @@
 #[cfg(feature = "testing")]
 pub mod testing;
 
-use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
@@ -62,7 +62,10 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        DbOptions { max_connections: 16, acquire_timeout: Duration::from_secs(10) }
+        DbOptions {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -86,7 +89,11 @@ impl Db {
                 let pool = pool_options(options, options.max_connections)
                     .connect_with(AnyConnectOptions::from_str(url)?)
                     .await?;
-                Ok(Db { engine, read: pool.clone(), write: pool })
+                Ok(Db {
+                    engine,
+                    read: pool.clone(),
+                    write: pool,
+                })
             }
         }
     }
@@ -105,7 +112,11 @@ impl Db {
             .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
             .connect_with(connect)
             .await?;
-        Ok(Db { engine: Engine::Sqlite, read, write })
+        Ok(Db {
+            engine: Engine::Sqlite,
+            read,
+            write,
+        })
     }
 
     pub fn engine(&self) -> Engine {
@@ -146,8 +157,10 @@ fn pool_options(options: &DbOptions, max: u32) -> AnyPoolOptions {
 }
 
 async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-    conn.execute("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON")
-        .await?;
+    conn.execute(
+        "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON",
+    )
+    .await?;
     Ok(())
 }
 

@@ -37,11 +37,17 @@ impl TestDatabase {
     pub fn sqlite() -> TestDatabase {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
         let url = format!("sqlite://{}", dir.path().join("bankgate.db").display());
-        TestDatabase { url, engine: Engine::Sqlite, _dir: Some(dir), postgres: None }
+        TestDatabase {
+            url,
+            engine: Engine::Sqlite,
+            _dir: Some(dir),
+            postgres: None,
+        }
     }
 
     async fn postgres() -> TestDatabase {
-        let admin_url = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| panic!("{POSTGRES_URL_VAR} is not set"));
+        let admin_url = std::env::var(POSTGRES_URL_VAR)
+            .unwrap_or_else(|_| panic!("{POSTGRES_URL_VAR} is not set"));
         let name = format!("bankgate_test_{}", bankgate_domain::ids::random_base36(16));
         let mut admin = sqlx::PgConnection::connect(&admin_url)
             .await
@@ -50,15 +56,24 @@ impl TestDatabase {
             .execute(format!("CREATE DATABASE {name}").as_str())
             .await
             .unwrap_or_else(|e| panic!("create test database: {e}"));
-        let mut url = url::Url::parse(&admin_url).unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}: {e}"));
+        let mut url =
+            url::Url::parse(&admin_url).unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}: {e}"));
         url.set_path(&name);
-        TestDatabase { url: url.to_string(), engine: Engine::Postgres, _dir: None, postgres: Some((admin_url, name)) }
+        TestDatabase {
+            url: url.to_string(),
+            engine: Engine::Postgres,
+            _dir: None,
+            postgres: Some((admin_url, name)),
+        }
     }
 
     /// A sibling SQLite URL in the same temp directory (for SQLite tests), or a new temp file otherwise.
     pub fn sibling_sqlite_url(&self, file: &str) -> (String, Option<tempfile::TempDir>) {
         match &self._dir {
-            Some(dir) => (format!("sqlite://{}", dir.path().join(file).display()), None),
+            Some(dir) => (
+                format!("sqlite://{}", dir.path().join(file).display()),
+                None,
+            ),
             None => {
                 let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
                 let url = format!("sqlite://{}", dir.path().join(file).display());
@@ -70,13 +85,22 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let Some((admin_url, name)) = self.postgres.take() else { return };
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
         // Drop runs inside a tokio runtime, which must not block on itself: use a thread of our own.
         let dropper = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             runtime.block_on(async move {
                 if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                    let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                    let _ = admin
+                        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                        .await;
                 }
             });
         });

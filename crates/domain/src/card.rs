@@ -35,7 +35,8 @@ impl Pin {
 
     /// A PIN the back office received over its own API, already unwrapped.
     pub fn parse_digits(digits: &str) -> Option<Pin> {
-        (digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| Pin(digits.to_owned()))
+        (digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| Pin(digits.to_owned()))
     }
 
     /// The four digits, for the one place that hashes them.
@@ -55,7 +56,7 @@ pub fn luhn_valid(digits: &str) -> bool {
     if digits.len() < 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    luhn_sum(digits, false) % 10 == 0
+    luhn_sum(digits, false).is_multiple_of(10)
 }
 
 /// The check digit that makes `partial` followed by it Luhn-valid.
@@ -74,7 +75,11 @@ fn luhn_sum(digits: &str, double_last: bool) -> u32 {
             let double = (i % 2 == 0) == double_last;
             if double {
                 let x = d * 2;
-                if x > 9 { x - 9 } else { x }
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
             } else {
                 d
             }
@@ -92,7 +97,10 @@ pub struct Expiry {
 impl Expiry {
     /// The expiry `years` after `from`'s month.
     pub fn years_after(from: Date, years: i32) -> Expiry {
-        Expiry { year: from.year() + years, month: u8::from(from.month()) }
+        Expiry {
+            year: from.year() + years,
+            month: u8::from(from.month()),
+        }
     }
 
     pub fn is_expired_on(&self, day: Date) -> bool {
@@ -134,12 +142,21 @@ mod tests {
 
     #[test]
     fn pin_envelope_rules() {
-        assert_eq!(Pin::from_envelope("12345678").map(|p| p.digits().to_owned()), Ok("3456".into()));
-        assert_eq!(Pin::from_envelope("f23456t8").map(|p| p.digits().to_owned()), Ok("3456".into()));
+        assert_eq!(
+            Pin::from_envelope("12345678").map(|p| p.digits().to_owned()),
+            Ok("3456".into())
+        );
+        assert_eq!(
+            Pin::from_envelope("f23456t8").map(|p| p.digits().to_owned()),
+            Ok("3456".into())
+        );
         assert_eq!(Pin::from_envelope("123f5678"), Err(PinError::NotDigits));
         assert_eq!(Pin::from_envelope("1234567"), Err(PinError::WrongLength));
         assert_eq!(Pin::from_envelope("123456789"), Err(PinError::WrongLength));
-        assert_eq!(format!("{:?}", Pin::from_envelope("12345678").unwrap()), "Pin(****)");
+        assert_eq!(
+            format!("{:?}", Pin::from_envelope("12345678").unwrap()),
+            "Pin(****)"
+        );
     }
 
     #[test]
@@ -152,9 +169,12 @@ mod tests {
 
     #[test]
     fn expiry_is_inclusive_of_its_month() {
-        let e = Expiry { year: 2025, month: 3 };
-        assert!(!e.is_expired_on(date!(2025-03-31)));
-        assert!(e.is_expired_on(date!(2025-04-01)));
+        let e = Expiry {
+            year: 2025,
+            month: 3,
+        };
+        assert!(!e.is_expired_on(date!(2025 - 03 - 31)));
+        assert!(e.is_expired_on(date!(2025 - 04 - 01)));
         assert_eq!(e.yyyymm(), "202503");
     }
 }

@@ -25,7 +25,8 @@ pub fn random_base36(len: usize) -> String {
 pub fn is_plausible_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= MAX_ID_LEN
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 macro_rules! id_type {
@@ -156,7 +157,10 @@ mod tests {
         let id = AccountId::generate();
         assert!(id.as_str().starts_with("bgacc"));
         assert_eq!(id.as_str().len(), 2 + 3 + RANDOM_LEN);
-        assert!(id.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert!(id
+            .as_str()
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         assert_ne!(AccountId::generate(), AccountId::generate());
     }
 

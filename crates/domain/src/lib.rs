@@ -8,8 +8,10 @@ pub mod clock;
 pub mod ids;
 pub mod mask;
 pub mod money;
+pub mod patch;
 pub mod restrictions;
 pub mod time_format;
+pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use money::{Currency, Money, MoneyError};

@@ -17,7 +17,13 @@ impl MaskedPan {
         let masked = digits
             .iter()
             .enumerate()
-            .map(|(i, c)| if (n >= 12 && i < 4) || i + 4 >= n { *c } else { '*' })
+            .map(|(i, c)| {
+                if (n >= 12 && i < 4) || i + 4 >= n {
+                    *c
+                } else {
+                    '*'
+                }
+            })
             .collect();
         MaskedPan(masked)
     }
@@ -49,14 +55,23 @@ pub fn mask_account_number(num: &str) -> String {
     let n = num.chars().count();
     num.chars()
         .enumerate()
-        .map(|(i, c)| if (n >= 14 && i < 6) || i + 4 >= n { c } else { '*' })
+        .map(|(i, c)| {
+            if (n >= 14 && i < 6) || i + 4 >= n {
+                c
+            } else {
+                '*'
+            }
+        })
         .collect()
 }
 
 /// Masks a social security number to its last 4 digits (`*****6789`).
 pub fn mask_ssn(ssn: &str) -> String {
     let n = ssn.chars().count();
-    ssn.chars().enumerate().map(|(i, c)| if i + 4 >= n { c } else { '*' }).collect()
+    ssn.chars()
+        .enumerate()
+        .map(|(i, c)| if i + 4 >= n { c } else { '*' })
+        .collect()
 }
 
 #[cfg(test)]
@@ -65,7 +80,10 @@ mod tests {
 
     #[test]
     fn pan_keeps_first_and_last_four() {
-        assert_eq!(MaskedPan::mask("4111111111111111").as_str(), "4111********1111");
+        assert_eq!(
+            MaskedPan::mask("4111111111111111").as_str(),
+            "4111********1111"
+        );
         assert_eq!(MaskedPan::mask("1234").as_str(), "1234");
         assert_eq!(MaskedPan::mask("12345678").as_str(), "****5678");
     }

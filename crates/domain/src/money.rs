@@ -13,7 +13,11 @@ pub enum MoneyError {
     #[error("amount {0:?} is not a decimal number")]
     NotANumber(String),
     #[error("amount {amount:?} has more decimals than {currency} allows ({exponent})")]
-    TooPrecise { amount: String, currency: Currency, exponent: u8 },
+    TooPrecise {
+        amount: String,
+        currency: Currency,
+        exponent: u8,
+    },
     #[error("amount is too large")]
     Overflow,
     #[error("currencies differ: {0} and {1}")]
@@ -45,8 +49,8 @@ impl Currency {
     /// Number of decimal places of the currency's minor unit (ISO 4217).
     pub fn exponent(&self) -> u8 {
         match self.as_str() {
-            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-            | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF"
+            | "UGX" | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
             "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
             _ => 2,
         }
@@ -118,7 +122,10 @@ impl Money {
         };
         let (int_part, frac_part) = unsigned.split_once('.').unwrap_or((unsigned, ""));
         let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if (int_part.is_empty() && frac_part.is_empty()) || !digits_ok(int_part) || !digits_ok(frac_part) {
+        if (int_part.is_empty() && frac_part.is_empty())
+            || !digits_ok(int_part)
+            || !digits_ok(frac_part)
+        {
             return Err(not_a_number());
         }
         // value = digits * 10^(exp10 - frac_len); minor = value * 10^exponent.
@@ -148,7 +155,12 @@ impl Money {
             return format!("{sign}{abs}");
         }
         let unit = 10u64.pow(exponent);
-        format!("{sign}{}.{:0width$}", abs / unit, abs % unit, width = exponent as usize)
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / unit,
+            abs % unit,
+            width = exponent as usize
+        )
     }
 
     pub fn is_positive(&self) -> bool {
@@ -157,7 +169,10 @@ impl Money {
 
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow)?;
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Money::new(minor, self.currency))
     }
 
@@ -182,7 +197,7 @@ impl Money {
 /// `digits * 10^scale` as an i64, or None when it overflows or would drop non-zero digits.
 fn scale_digits(digits: &str, scale: i32) -> Option<i64> {
     let (kept, dropped) = if scale < 0 {
-        let cut = digits.len().checked_sub(scale.unsigned_abs() as usize).unwrap_or(0);
+        let cut = digits.len().saturating_sub(scale.unsigned_abs() as usize);
         (&digits[..cut], &digits[cut..])
     } else {
         (digits, "")
@@ -239,7 +254,10 @@ mod tests {
         assert!(matches!(usd("abc"), Err(MoneyError::NotANumber(_))));
         assert!(matches!(usd(""), Err(MoneyError::NotANumber(_))));
         assert!(matches!(usd("1.2.3"), Err(MoneyError::NotANumber(_))));
-        assert!(matches!(usd("99999999999999999999"), Err(MoneyError::Overflow)));
+        assert!(matches!(
+            usd("99999999999999999999"),
+            Err(MoneyError::Overflow)
+        ));
     }
 
     #[test]
@@ -253,17 +271,29 @@ mod tests {
 
     #[test]
     fn formats_with_currency_decimals() {
-        assert_eq!(Money::new(100_000, Currency::USD).to_decimal_string(), "1000.00");
+        assert_eq!(
+            Money::new(100_000, Currency::USD).to_decimal_string(),
+            "1000.00"
+        );
         assert_eq!(Money::new(-1, Currency::USD).to_decimal_string(), "-0.01");
-        assert_eq!(Money::new(5, Currency::parse("JPY").unwrap()).to_decimal_string(), "5");
+        assert_eq!(
+            Money::new(5, Currency::parse("JPY").unwrap()).to_decimal_string(),
+            "5"
+        );
     }
 
     #[test]
     fn arithmetic_is_checked_and_currency_safe() {
         let a = Money::new(i64::MAX, Currency::USD);
-        assert_eq!(a.checked_add(Money::new(1, Currency::USD)), Err(MoneyError::Overflow));
+        assert_eq!(
+            a.checked_add(Money::new(1, Currency::USD)),
+            Err(MoneyError::Overflow)
+        );
         let e = Money::new(1, Currency::EUR);
-        assert!(matches!(Money::new(1, Currency::USD).checked_add(e), Err(MoneyError::CurrencyMismatch(..))));
+        assert!(matches!(
+            Money::new(1, Currency::USD).checked_add(e),
+            Err(MoneyError::CurrencyMismatch(..))
+        ));
         assert!(Currency::parse("usd").is_err());
         assert!(Currency::parse("US").is_err());
     }

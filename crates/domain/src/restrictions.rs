@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::PrimitiveDateTime;
 
+pub use crate::patch::Patch;
+
 /// Boolean flags keyed by the contract's string keys ("0".."6", "am9pm5", "5411").
 pub type FlagMap = BTreeMap<String, bool>;
 
@@ -16,29 +18,6 @@ pub struct CardRestrictions {
     pub times_of_day: Option<FlagMap>,
     pub allowed_mccs: Option<FlagMap>,
     pub restricted_mccs: Option<FlagMap>,
-}
-
-/// One field of a partial update: left alone, cleared with `null`, or set.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Patch<T> {
-    #[default]
-    Keep,
-    Clear,
-    Set(T),
-}
-
-impl<T> Patch<T> {
-    pub fn is_set(&self) -> bool {
-        matches!(self, Patch::Set(_))
-    }
-
-    fn apply(self, current: &mut Option<T>) {
-        match self {
-            Patch::Keep => {}
-            Patch::Clear => *current = None,
-            Patch::Set(v) => *current = Some(v),
-        }
-    }
 }
 
 /// A validated request to change a card's restrictions.
@@ -95,14 +74,27 @@ impl RestrictionUpdate {
 
     /// The restrictions after this update: sent kinds replace, `null` clears, absent kinds stay. Setting
     /// one MCC list while the card has the other is refused; `restrictedMCCs` values are forced to false.
-    pub fn apply_to(self, current: &CardRestrictions) -> Result<CardRestrictions, RestrictionError> {
+    pub fn apply_to(
+        self,
+        current: &CardRestrictions,
+    ) -> Result<CardRestrictions, RestrictionError> {
         self.validate()?;
         let has = |list: &Option<FlagMap>| list.as_ref().is_some_and(|m| !m.is_empty());
-        if self.allowed_mccs.is_set() && has(&current.restricted_mccs) && !matches!(self.restricted_mccs, Patch::Clear) {
-            return Err(RestrictionError::OtherMccListPresent { existing: "restrictedMCCs" });
+        if self.allowed_mccs.is_set()
+            && has(&current.restricted_mccs)
+            && !matches!(self.restricted_mccs, Patch::Clear)
+        {
+            return Err(RestrictionError::OtherMccListPresent {
+                existing: "restrictedMCCs",
+            });
         }
-        if self.restricted_mccs.is_set() && has(&current.allowed_mccs) && !matches!(self.allowed_mccs, Patch::Clear) {
-            return Err(RestrictionError::OtherMccListPresent { existing: "allowedMCCs" });
+        if self.restricted_mccs.is_set()
+            && has(&current.allowed_mccs)
+            && !matches!(self.allowed_mccs, Patch::Clear)
+        {
+            return Err(RestrictionError::OtherMccListPresent {
+                existing: "allowedMCCs",
+            });
         }
         let mut next = current.clone();
         self.day_of_week.apply(&mut next.day_of_week);
@@ -115,7 +107,9 @@ impl RestrictionUpdate {
         }
         self.allowed_mccs.apply(&mut next.allowed_mccs);
         match self.restricted_mccs {
-            Patch::Set(mccs) => next.restricted_mccs = Some(mccs.into_keys().map(|k| (k, false)).collect()),
+            Patch::Set(mccs) => {
+                next.restricted_mccs = Some(mccs.into_keys().map(|k| (k, false)).collect())
+            }
             other => other.apply(&mut next.restricted_mccs),
         }
         Ok(next)
@@ -138,7 +132,10 @@ impl TimeRange {
     pub fn parse(key: &str) -> Option<TimeRange> {
         let (start, rest) = parse_clock_hour(key)?;
         let (end, rest) = parse_clock_hour(rest)?;
-        rest.is_empty().then_some(TimeRange { start_minute: start * 60, end_minute: end * 60 })
+        rest.is_empty().then_some(TimeRange {
+            start_minute: start * 60,
+            end_minute: end * 60,
+        })
     }
 
     pub fn contains(&self, minute_of_day: u16) -> bool {
@@ -215,7 +212,9 @@ impl CardRestrictions {
         }
         if let Some(ranges) = &self.times_of_day {
             let minute = u16::from(at.hour()) * 60 + u16::from(at.minute());
-            let parsed = ranges.iter().filter_map(|(k, v)| TimeRange::parse(k).map(|r| (r, *v)));
+            let parsed = ranges
+                .iter()
+                .filter_map(|(k, v)| TimeRange::parse(k).map(|r| (r, *v)));
             let (mut any_allowed_range, mut inside_allowed) = (false, false);
             for (range, allowed) in parsed {
                 if !allowed && range.contains(minute) {
@@ -257,7 +256,13 @@ mod tests {
         assert!(r.contains(9 * 60) && r.contains(16 * 60 + 59) && !r.contains(17 * 60));
         let night = TimeRange::parse("pm10am6").unwrap();
         assert!(night.contains(23 * 60) && night.contains(60) && !night.contains(12 * 60));
-        assert_eq!(TimeRange::parse("am12pm12").unwrap(), TimeRange { start_minute: 0, end_minute: 720 });
+        assert_eq!(
+            TimeRange::parse("am12pm12").unwrap(),
+            TimeRange {
+                start_minute: 0,
+                end_minute: 720
+            }
+        );
         for bad in ["am0pm5", "am13pm1", "xx9pm5", "am9", "am9pm5x"] {
             assert!(TimeRange::parse(bad).is_none(), "{bad}");
         }
@@ -270,7 +275,10 @@ mod tests {
             restricted_mccs: Patch::Set(flags(&[("5812", true)])),
             ..Default::default()
         };
-        assert_eq!(both.apply_to(&CardRestrictions::default()), Err(RestrictionError::BothMccLists));
+        assert_eq!(
+            both.apply_to(&CardRestrictions::default()),
+            Err(RestrictionError::BothMccLists)
+        );
 
         let restricted = RestrictionUpdate {
             restricted_mccs: Patch::Set(flags(&[("5812", true)])),
@@ -280,9 +288,18 @@ mod tests {
         assert_eq!(current.restricted_mccs, Some(flags(&[("5812", false)])));
         assert_eq!(current.allowed_mccs, None);
 
-        let allowed = RestrictionUpdate { allowed_mccs: Patch::Set(flags(&[("5411", true)])), ..Default::default() };
-        assert!(matches!(allowed.clone().apply_to(&current), Err(RestrictionError::OtherMccListPresent { .. })));
-        let switch = RestrictionUpdate { restricted_mccs: Patch::Clear, ..allowed };
+        let allowed = RestrictionUpdate {
+            allowed_mccs: Patch::Set(flags(&[("5411", true)])),
+            ..Default::default()
+        };
+        assert!(matches!(
+            allowed.clone().apply_to(&current),
+            Err(RestrictionError::OtherMccListPresent { .. })
+        ));
+        let switch = RestrictionUpdate {
+            restricted_mccs: Patch::Clear,
+            ..allowed
+        };
         let switched = switch.apply_to(&current).unwrap();
         assert_eq!(switched.restricted_mccs, None);
         assert_eq!(switched.allowed_mccs, Some(flags(&[("5411", true)])));
@@ -295,23 +312,56 @@ mod tests {
             day_of_week: Some(flags(&[("3", false)])),
             ..Default::default()
         };
-        assert_eq!(r.check(wednesday_noon, "5411"), Err(DeclineReason::DayOfWeekRestricted));
-        let r = CardRestrictions { times_of_day: Some(flags(&[("am9pm5", true)])), ..Default::default() };
+        assert_eq!(
+            r.check(wednesday_noon, "5411"),
+            Err(DeclineReason::DayOfWeekRestricted)
+        );
+        let r = CardRestrictions {
+            times_of_day: Some(flags(&[("am9pm5", true)])),
+            ..Default::default()
+        };
         assert_eq!(r.check(wednesday_noon, "5411"), Ok(()));
-        assert_eq!(r.check(datetime!(2024-01-03 20:00), "5411"), Err(DeclineReason::TimeOfDayRestricted));
-        let r = CardRestrictions { allowed_mccs: Some(flags(&[("5411", true)])), ..Default::default() };
+        assert_eq!(
+            r.check(datetime!(2024-01-03 20:00), "5411"),
+            Err(DeclineReason::TimeOfDayRestricted)
+        );
+        let r = CardRestrictions {
+            allowed_mccs: Some(flags(&[("5411", true)])),
+            ..Default::default()
+        };
         assert_eq!(r.check(wednesday_noon, "5411"), Ok(()));
-        assert_eq!(r.check(wednesday_noon, "5812"), Err(DeclineReason::MccNotAllowed));
-        let r = CardRestrictions { restricted_mccs: Some(flags(&[("5812", false)])), ..Default::default() };
-        assert_eq!(r.check(wednesday_noon, "5812"), Err(DeclineReason::MccRestricted));
+        assert_eq!(
+            r.check(wednesday_noon, "5812"),
+            Err(DeclineReason::MccNotAllowed)
+        );
+        let r = CardRestrictions {
+            restricted_mccs: Some(flags(&[("5812", false)])),
+            ..Default::default()
+        };
+        assert_eq!(
+            r.check(wednesday_noon, "5812"),
+            Err(DeclineReason::MccRestricted)
+        );
         assert_eq!(r.check(wednesday_noon, "5411"), Ok(()));
     }
 
     #[test]
     fn validation_rejects_bad_keys() {
-        let bad_day = RestrictionUpdate { day_of_week: Patch::Set(flags(&[("7", true)])), ..Default::default() };
-        assert!(matches!(bad_day.validate(), Err(RestrictionError::BadDay(_))));
-        let bad_mcc = RestrictionUpdate { allowed_mccs: Patch::Set(flags(&[("54", true)])), ..Default::default() };
-        assert!(matches!(bad_mcc.validate(), Err(RestrictionError::BadMcc(_))));
+        let bad_day = RestrictionUpdate {
+            day_of_week: Patch::Set(flags(&[("7", true)])),
+            ..Default::default()
+        };
+        assert!(matches!(
+            bad_day.validate(),
+            Err(RestrictionError::BadDay(_))
+        ));
+        let bad_mcc = RestrictionUpdate {
+            allowed_mccs: Patch::Set(flags(&[("54", true)])),
+            ..Default::default()
+        };
+        assert!(matches!(
+            bad_mcc.validate(),
+            Err(RestrictionError::BadMcc(_))
+        ));
     }
 }

@@ -1,1 +1,64 @@
-//! placeholder
+//! bankgate's own store: users and their back-office links, devices, sessions, login throttling, and the
+//! middleware's copy of every back-office object that passes through (accounts, cards, transactions),
+//! each kept whole with when it was last confirmed.
+//!
+//! One implementation serves SQLite and PostgreSQL through [`bankgate_db::Db`]; the store contract suite
+//! in `tests/` runs against both. Methods are use-case shaped and do their own transactions.
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod cache;
+mod cards;
+mod json;
+mod records;
+mod sessions;
+mod transactions;
+mod users;
+
+pub use records::*;
+
+use bankgate_db::{Db, DbError};
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Errors of the store layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken (a user name already taken, ...).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// A row this call depends on does not exist.
+    #[error("missing: {0}")]
+    Missing(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("stored JSON could not be read: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Db(DbError::Sqlx(e))
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The middleware's store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    /// Wraps a connected database, applying bankgate's migrations first. Both engines share one set of
+    /// migrations while their SQL is the same.
+    pub async fn open(db: Db) -> Result<Store> {
+        db.migrate(&MIGRATIONS, &MIGRATIONS).await?;
+        Ok(Store { db })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+}

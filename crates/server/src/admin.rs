@@ -1,0 +1,202 @@
+//! The operations listener, on its own port: Prometheus metrics, readiness with each back office's
+//! health, and bearer-token admin routes such as the sandbox card-authorization simulator.
+
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::JsonBody;
+use crate::http::wire::common::DecimalInput;
+use crate::metrics::Metrics;
+use crate::services::admin::{PurchaseResult, PurchaseSimulation};
+use crate::services::{Entity, ServiceError, Services};
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bankgate_domain::ids::CardId;
+use bankgate_domain::time_format::parse_dts;
+use bankgate_domain::Currency;
+use futures::future::join_all;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long readiness waits for a back office's health check.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Clone)]
+struct AdminState {
+    services: Services,
+    metrics: Arc<Metrics>,
+    token: Option<Arc<str>>,
+}
+
+pub fn router(services: Services, metrics: Arc<Metrics>, token: Option<String>) -> Router {
+    let state = AdminState {
+        services,
+        metrics,
+        token: token.map(Into::into),
+    };
+    let protected = Router::new()
+        .route("/admin/sandbox/authorize", post(authorize))
+        .layer(from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .route("/metrics", get(render_metrics))
+        .route("/ready", get(ready))
+        .merge(protected)
+        .fallback(|| async { ApiError::not_found("NO_SUCH_ROUTE", "no such route") })
+        .with_state(state)
+}
+
+async fn require_token(State(state): State<AdminState>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match (&state.token, presented) {
+        (Some(expected), Some(given))
+            if constant_time_eq(expected.as_bytes(), given.as_bytes()) =>
+        {
+            next.run(request).await
+        }
+        _ => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "a valid admin bearer token is required",
+        )
+        .into_response(),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn render_metrics(State(state): State<AdminState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BackOfficeHealth {
+    id: String,
+    name: String,
+    healthy: bool,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Readiness {
+    success: bool,
+    back_offices: Vec<BackOfficeHealth>,
+}
+
+/// 200 when every back office answers its health check, 503 otherwise; the body lists each.
+async fn ready(State(state): State<AdminState>) -> (StatusCode, Json<Readiness>) {
+    let state = &state;
+    let registry = &state.services.back_offices;
+    let checks = registry.ids().map(|id| async move {
+        let result = match registry.get(id) {
+            Ok(office) => match tokio::time::timeout(HEALTH_TIMEOUT, office.health()).await {
+                Ok(r) => r.map_err(|e| e.kind().to_owned()),
+                Err(_) => Err("timeout".to_owned()),
+            },
+            Err(e) => Err(e.kind().to_owned()),
+        };
+        state.metrics.set_back_office_health(id, result.is_ok());
+        BackOfficeHealth {
+            id: id.to_string(),
+            name: state.services.back_office_name(id),
+            healthy: result.is_ok(),
+            error: result.err(),
+        }
+    });
+    let back_offices = join_all(checks).await;
+    let success = back_offices.iter().all(|b| b.healthy);
+    let status = if success {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(Readiness {
+            success,
+            back_offices,
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthorizeBody {
+    #[serde(rename = "AFiCardId")]
+    afi_card_id: String,
+    amount: DecimalInput,
+    currency: String,
+    mcc: String,
+    merchant: Option<String>,
+    /// The merchant's local time, ISO-8601 with its offset.
+    dts_local: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthorizeResponse {
+    success: bool,
+    approved: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decline_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transaction_id: Option<String>,
+}
+
+/// Simulates a card purchase at the card's sandbox back office.
+async fn authorize(
+    State(state): State<AdminState>,
+    JsonBody(body): JsonBody<AuthorizeBody>,
+) -> ApiResult<Json<AuthorizeResponse>> {
+    let currency = Currency::parse(&body.currency)
+        .map_err(|e| ApiError::bad_request("INVALID_CURRENCY", e.to_string()))?;
+    let amount = body
+        .amount
+        .to_money(currency)
+        .map_err(|e| ApiError::bad_request("INVALID_AMOUNT", e.to_string()))?;
+    let local_time = match body.dts_local.as_deref() {
+        Some(text) => Some(parse_dts(text).ok_or_else(|| {
+            ApiError::bad_request("INVALID_DTS", "dtsLocal must be ISO-8601 with an offset")
+        })?),
+        None => None,
+    };
+    let card_id = CardId::parse(&body.afi_card_id).ok_or(ServiceError::NotFound(Entity::Card))?;
+    let purchase = PurchaseSimulation {
+        card_id,
+        amount,
+        mcc: body.mcc,
+        merchant: body.merchant,
+        local_time,
+    };
+    let response = match state.services.simulate_purchase(purchase).await? {
+        PurchaseResult::Approved { transaction_id } => AuthorizeResponse {
+            success: true,
+            approved: true,
+            decline_reason: None,
+            transaction_id: Some(transaction_id.into_string()),
+        },
+        PurchaseResult::Declined { reason } => AuthorizeResponse {
+            success: true,
+            approved: false,
+            decline_reason: Some(reason.as_str()),
+            transaction_id: None,
+        },
+    };
+    Ok(Json(response))
+}

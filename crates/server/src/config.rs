@@ -1,0 +1,213 @@
+//! Configuration: built-in defaults, then a TOML file (`--config`), then `BANKGATE_*` environment
+//! variables (each setting's name in upper case, e.g. `BANKGATE_ADMIN_LISTEN`; `DATABASE_URL` too), then
+//! command-line flags. Later sources win.
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The token the admin routes accept in demo mode when none is configured.
+pub const DEMO_ADMIN_TOKEN: &str = "demo-admin-token";
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Public API listener.
+    pub listen: SocketAddr,
+    /// Operations listener: metrics, readiness, admin routes.
+    pub admin_listen: SocketAddr,
+    /// `sqlite://FILE` (the embedded default) or `postgres://...`.
+    pub database_url: String,
+    /// Create the demo users on an empty database.
+    pub demo: bool,
+    /// Bearer token for admin routes other than /metrics and /ready.
+    pub admin_token: Option<String>,
+    /// Ids of the built-in sandbox back offices to run in-process.
+    pub sandboxes: Vec<String>,
+    /// Where in-process sandbox back offices keep their SQLite files; by default beside a SQLite
+    /// database, or the working directory.
+    pub sandbox_dir: Option<PathBuf>,
+    pub session_idle_minutes: u64,
+    pub session_absolute_minutes: u64,
+    pub login_window_minutes: u64,
+    pub login_max_failures_per_user: i64,
+    pub login_max_failures_per_address: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            database_url: "sqlite://bankgate.db".to_owned(),
+            demo: false,
+            admin_token: None,
+            sandboxes: vec!["sandbox-a".to_owned(), "sandbox-b".to_owned()],
+            sandbox_dir: None,
+            session_idle_minutes: 30,
+            session_absolute_minutes: 12 * 60,
+            login_window_minutes: 15,
+            login_max_failures_per_user: 5,
+            login_max_failures_per_address: 20,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, overlaid by the TOML file (if any) and then by environment variables.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                text.parse::<toml::Table>()
+                    .with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        for (name, value) in env {
+            let key = match name.as_str() {
+                "DATABASE_URL" => "database_url".to_owned(),
+                other => match other.strip_prefix("BANKGATE_") {
+                    Some(rest) if !rest.starts_with("TEST_") && rest != "CONFIG" => {
+                        rest.to_ascii_lowercase()
+                    }
+                    _ => continue,
+                },
+            };
+            table.insert(key.clone(), env_value(&key, &value));
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .context("invalid configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.session_idle_minutes == 0 || self.session_absolute_minutes == 0 {
+            bail!("session lifetimes must be positive");
+        }
+        if self.login_max_failures_per_user < 1 || self.login_max_failures_per_address < 1 {
+            bail!("login failure limits must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The admin token in force: the configured one, or the demo one in demo mode.
+    pub fn effective_admin_token(&self) -> Option<String> {
+        self.admin_token
+            .clone()
+            .or_else(|| self.demo.then(|| DEMO_ADMIN_TOKEN.to_owned()))
+    }
+
+    /// The SQLite URL of an in-process sandbox's own store.
+    pub fn sandbox_database_url(&self, id: &str) -> String {
+        let dir = self.sandbox_dir.clone().unwrap_or_else(|| {
+            self.database_url
+                .strip_prefix("sqlite://")
+                .or_else(|| self.database_url.strip_prefix("sqlite:"))
+                .map(|path| path.split('?').next().unwrap_or(path))
+                .and_then(|path| Path::new(path).parent().map(Path::to_path_buf))
+                .unwrap_or_default()
+        });
+        let file = dir.join(format!("bankgate-{id}.db"));
+        format!("sqlite://{}", file.display())
+    }
+
+    pub fn services(&self) -> crate::services::ServiceSettings {
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        crate::services::ServiceSettings {
+            session_idle: minutes(self.session_idle_minutes),
+            session_absolute: minutes(self.session_absolute_minutes),
+            login_window: minutes(self.login_window_minutes),
+            login_max_failures_per_user: self.login_max_failures_per_user,
+            login_max_failures_per_address: self.login_max_failures_per_address,
+        }
+    }
+}
+
+/// An environment value as the TOML value its setting expects: lists are comma-separated, numbers and
+/// booleans are parsed, the rest stay strings.
+fn env_value(key: &str, raw: &str) -> toml::Value {
+    if key == "sandboxes" {
+        let items = raw.split(',').map(str::trim).filter(|s| !s.is_empty());
+        return toml::Value::Array(items.map(|s| toml::Value::String(s.to_owned())).collect());
+    }
+    if let Ok(n) = raw.parse::<i64>() {
+        return toml::Value::Integer(n);
+    }
+    match raw {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(raw.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn layers_file_then_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bankgate.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\nsession_idle_minutes = 5\ndemo = true\n",
+        )
+        .unwrap();
+        let config = Config::load(
+            Some(&file),
+            env(&[
+                ("BANKGATE_SESSION_IDLE_MINUTES", "7"),
+                ("DATABASE_URL", "postgres://x/y"),
+                ("BANKGATE_SANDBOXES", "a, b"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(config.session_idle_minutes, 7);
+        assert_eq!(config.database_url, "postgres://x/y");
+        assert_eq!(config.sandboxes, vec!["a".to_owned(), "b".to_owned()]);
+        assert_eq!(
+            config.effective_admin_token().as_deref(),
+            Some(DEMO_ADMIN_TOKEN)
+        );
+    }
+
+    #[test]
+    fn refuses_unknown_settings_and_ignores_test_variables() {
+        assert!(Config::load(None, env(&[("BANKGATE_LISTNE", "x")])).is_err());
+        assert!(Config::load(None, env(&[("BANKGATE_TEST_POSTGRES_URL", "postgres://")])).is_ok());
+    }
+
+    #[test]
+    fn sandbox_files_sit_beside_the_database() {
+        let config = Config {
+            database_url: "sqlite:///var/lib/bg/main.db".into(),
+            ..Config::default()
+        };
+        assert_eq!(
+            config.sandbox_database_url("sandbox-a"),
+            "sqlite:///var/lib/bg/bankgate-sandbox-a.db"
+        );
+        assert_eq!(
+            Config::default().sandbox_database_url("x"),
+            "sqlite://bankgate-x.db"
+        );
+    }
+}

@@ -1,0 +1,238 @@
+//! Demo data for a fresh install: two users, each with products at both sandbox back offices, set up
+//! through the back-office traits exactly as real onboarding would be.
+
+use crate::services::onboarding::{NewUserSpec, Onboarding};
+use crate::services::{Result, Services};
+use bankgate_backoffice::{AuthorizationRequest, BoAccount, Deposit, IssueCard, OpenAccount};
+use bankgate_domain::ids::{BackOfficeId, UserId};
+use bankgate_domain::user::{Address, PersonName, UserProfile};
+use bankgate_domain::{Currency, Money};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime};
+
+pub const CHECKING_OFFICE: &str = "sandbox-a";
+pub const SAVINGS_OFFICE: &str = "sandbox-b";
+
+struct DemoUser {
+    user_name: &'static str,
+    password: &'static str,
+    first_name: &'static str,
+    last_name: &'static str,
+    ssn: &'static str,
+}
+
+const USERS: [DemoUser; 2] = [
+    DemoUser {
+        user_name: "demo",
+        password: "demo-password",
+        first_name: "Dana",
+        last_name: "Demo",
+        ssn: "123456789",
+    },
+    DemoUser {
+        user_name: "demo2",
+        password: "demo2-password",
+        first_name: "Sam",
+        last_name: "Sample",
+        ssn: "987654321",
+    },
+];
+
+/// Past card purchases on the checking account: (days ago, amount in cents, MCC, merchant).
+const PURCHASES: [(i64, i64, &str, &str); 3] = [
+    (10, 475, "5814", "Corner Coffee"),
+    (5, 6230, "5411", "Green Grocer"),
+    (2, 1320, "5942", "Book Nook"),
+];
+
+/// Creates the demo users unless the database already has users. Returns whether it did.
+pub async fn seed(services: &Services) -> Result<bool> {
+    if services.store.user_count().await? > 0 {
+        return Ok(false);
+    }
+    for user in &USERS {
+        seed_user(services, user).await?;
+    }
+    tracing::info!("demo users created: demo / demo-password and demo2 / demo2-password");
+    Ok(true)
+}
+
+async fn seed_user(services: &Services, demo: &DemoUser) -> Result<UserId> {
+    let profile = UserProfile {
+        name: PersonName {
+            first_name: demo.first_name.into(),
+            middle_name: None,
+            last_name: demo.last_name.into(),
+        },
+        sort_id: bankgate_domain::ids::random_base36(3),
+        language_code: "en".into(),
+        segment: "demo".into(),
+        referral_code: bankgate_domain::ids::random_base36(9).to_uppercase(),
+        is_private: true,
+        ui_stage: "firstContact".into(),
+        ssn: Some(demo.ssn.into()),
+        date_of_birth: Some("1990-04-01".into()),
+        email: Some(format!("{}@example.com", demo.user_name)),
+        mobile: Some("+15555550100".into()),
+        addresses: vec![Address {
+            address_line1: "1 Demo Street".into(),
+            address_line2: None,
+            city: "Springfield".into(),
+            state: "IL".into(),
+            postal_code: "62701".into(),
+            country_code: "USA".into(),
+        }],
+        ..UserProfile::default()
+    };
+    let spec = NewUserSpec {
+        user_name: demo.user_name.into(),
+        password: demo.password.into(),
+        profile,
+    };
+    let user = services.register_user(spec).await?;
+    let now = services.clock.now();
+    let checking = services
+        .onboard_at(&user, &BackOfficeId::from_trusted(CHECKING_OFFICE.into()))
+        .await?;
+    let name_on_card = format!("{} {}", demo.first_name, demo.last_name).to_uppercase();
+    seed_checking(&checking, &name_on_card, now).await?;
+    let savings = services
+        .onboard_at(&user, &BackOfficeId::from_trusted(SAVINGS_OFFICE.into()))
+        .await?;
+    seed_savings(&savings, &name_on_card, now).await?;
+    Ok(user)
+}
+
+/// USD checking holding 1000.00 after an opening deposit and three card purchases, with an active card.
+async fn seed_checking(
+    onboarding: &Onboarding<'_>,
+    name_on_card: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let account = open(
+        onboarding,
+        "checking",
+        "Everyday checking",
+        "checking",
+        Currency::USD,
+    )
+    .await?;
+    let spent: i64 = PURCHASES.iter().map(|p| p.1).sum();
+    deposit(
+        onboarding,
+        "checking-opening",
+        &account,
+        100_000 + spent,
+        "Opening deposit",
+        now - Duration::days(30),
+    )
+    .await?;
+    let card = IssueCard {
+        name_on_card: name_on_card.into(),
+        type_id: "debit".into(),
+        activated: true,
+    };
+    let card = onboarding
+        .issue_card("checking-card", &account.id_bo, card)
+        .await?;
+    for (days_ago, cents, mcc, merchant) in PURCHASES {
+        let at = now - Duration::days(days_ago);
+        let purchase = AuthorizationRequest {
+            card_id_bo: card.id_bo.clone(),
+            amount: Money::new(cents, Currency::USD),
+            mcc: mcc.into(),
+            merchant: Some(merchant.into()),
+            local_time: PrimitiveDateTime::new(
+                at.date(),
+                time::Time::from_hms(12, 0, 0).unwrap_or(time::Time::MIDNIGHT),
+            ),
+            at,
+        };
+        onboarding.purchase(&card.id_bo, purchase).await?;
+    }
+    Ok(())
+}
+
+/// USD savings holding 500.00 with a card not yet activated, and a EUR account holding 200.00.
+async fn seed_savings(
+    onboarding: &Onboarding<'_>,
+    name_on_card: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let savings = open(onboarding, "savings", "Savings", "savings", Currency::USD).await?;
+    deposit(
+        onboarding,
+        "savings-opening",
+        &savings,
+        40_000,
+        "Opening deposit",
+        now - Duration::days(60),
+    )
+    .await?;
+    deposit(
+        onboarding,
+        "savings-top-up",
+        &savings,
+        10_000,
+        "Transfer from another bank",
+        now - Duration::days(7),
+    )
+    .await?;
+    let card = IssueCard {
+        name_on_card: name_on_card.into(),
+        type_id: "debit".into(),
+        activated: false,
+    };
+    onboarding
+        .issue_card("savings-card", &savings.id_bo, card)
+        .await?;
+    let euro = open(
+        onboarding,
+        "euro",
+        "Euro account",
+        "checking",
+        Currency::EUR,
+    )
+    .await?;
+    deposit(
+        onboarding,
+        "euro-opening",
+        &euro,
+        20_000,
+        "Opening deposit",
+        now - Duration::days(20),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn open(
+    onboarding: &Onboarding<'_>,
+    step: &str,
+    name: &str,
+    type_id: &str,
+    currency: Currency,
+) -> Result<BoAccount> {
+    let request = OpenAccount {
+        name: name.into(),
+        type_id: type_id.into(),
+        currency,
+    };
+    onboarding.open_account(step, request).await
+}
+
+async fn deposit(
+    onboarding: &Onboarding<'_>,
+    step: &str,
+    account: &BoAccount,
+    cents: i64,
+    narrative: &str,
+    value_at: OffsetDateTime,
+) -> Result<()> {
+    let deposit = Deposit {
+        amount: Money::new(cents, account.ledger.currency),
+        narrative: narrative.into(),
+        value_at,
+    };
+    onboarding.deposit(step, &account.id_bo, deposit).await?;
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! One module per resource; each handler carries its own OpenAPI description, so the document is
+//! generated from the real routes and cannot drift.
+
+pub mod accounts;
+pub mod cards;
+pub mod devices;
+pub mod docs;
+pub mod ping;
+pub mod token;
+pub mod transactions;
+pub mod user;

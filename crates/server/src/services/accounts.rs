@@ -1,0 +1,305 @@
+//! Accounts and their transactions: always asked of the back office that holds them, recorded in the
+//! store as they pass through, with bankgate's own preferences and annotations added.
+
+use super::{Entity, Result, ServiceError, Services};
+use bankgate_backoffice::{BoAccount, BoTransaction, TransactionQuery};
+use bankgate_domain::ids::{AccountId, BoRef, CardId, TransactionId, UserId};
+use bankgate_store::{BackOfficeLink, StoredAccount, StoredTransaction, TransactionAnnotations};
+use futures::future::try_join_all;
+use std::collections::HashMap;
+use time::{Date, Duration};
+
+/// `transactions/latest` returns at most this many...
+const LATEST_LIMIT: u32 = 30;
+/// ...and nothing older than this.
+const LATEST_MAX_AGE: Duration = Duration::days(365);
+const MAX_LABELS: usize = 50;
+const MAX_LABEL_LEN: usize = 64;
+const MAX_COMMENT_LEN: usize = 1000;
+
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub stored: StoredAccount,
+    /// A card linked to the account, if it has one.
+    pub card_id: Option<CardId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TransactionView {
+    pub stored: StoredTransaction,
+    pub card_id: Option<CardId>,
+}
+
+/// Editable account fields; `name` is kept by the back office, the flags by bankgate.
+#[derive(Debug, Clone, Default)]
+pub struct AccountChanges {
+    pub name: Option<String>,
+    pub is_main: Option<bool>,
+    pub is_hidden: Option<bool>,
+}
+
+/// Editable transaction fields: the user's comment and labels.
+#[derive(Debug, Clone, Default)]
+pub struct TransactionChanges {
+    pub comment: bankgate_domain::patch::Patch<String>,
+    pub labels: Option<Vec<String>>,
+}
+
+impl Services {
+    pub async fn list_accounts(&self, user: &UserId) -> Result<Vec<AccountView>> {
+        let links = self.links(user).await?;
+        let per_office =
+            try_join_all(links.iter().map(|link| self.refresh_accounts(user, link))).await?;
+        self.account_views(user, per_office.into_iter().flatten().collect())
+            .await
+    }
+
+    /// Asks one back office for the user's accounts there and records them.
+    pub(super) async fn refresh_accounts(
+        &self,
+        user: &UserId,
+        link: &BackOfficeLink,
+    ) -> Result<Vec<StoredAccount>> {
+        let customer = &link.customer_id_bo;
+        let accounts = self
+            .call_back_office(
+                &link.back_office_id,
+                "accounts.list",
+                Entity::Account,
+                |bo| async move { bo.require_accounts()?.list_accounts(customer).await },
+            )
+            .await?;
+        Ok(self
+            .store
+            .record_accounts(user, &link.back_office_id, &accounts, self.clock.now())
+            .await?)
+    }
+
+    pub async fn get_account(&self, user: &UserId, id: &AccountId) -> Result<AccountView> {
+        let stored = self.stored_account(user, id).await?;
+        let fresh = self.fetch_account(&stored).await?;
+        let recorded = self
+            .store
+            .record_accounts(user, &stored.back_office_id, &[fresh], self.clock.now())
+            .await?;
+        self.account_views(user, recorded)
+            .await?
+            .pop()
+            .ok_or(ServiceError::NotFound(Entity::Account))
+    }
+
+    pub async fn modify_account(
+        &self,
+        user: &UserId,
+        id: &AccountId,
+        changes: AccountChanges,
+    ) -> Result<AccountView> {
+        let stored = self.stored_account(user, id).await?;
+        if let Some(name) = changes.name {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 64 {
+                return Err(ServiceError::invalid(
+                    "INVALID_NAME",
+                    "name must be 1 to 64 characters",
+                ));
+            }
+            let account_ref = &stored.account.id_bo;
+            self.call_back_office(
+                &stored.back_office_id,
+                "accounts.rename",
+                Entity::Account,
+                |bo| async move {
+                    bo.require_accounts()?
+                        .rename_account(account_ref, &name)
+                        .await
+                },
+            )
+            .await?;
+        }
+        if changes.is_main.is_some() || changes.is_hidden.is_some() {
+            let mut prefs = stored.prefs.clone();
+            prefs.is_main = changes.is_main.unwrap_or(prefs.is_main);
+            prefs.is_hidden = changes.is_hidden.unwrap_or(prefs.is_hidden);
+            self.store.set_account_prefs(user, id, &prefs).await?;
+        }
+        self.get_account(user, id).await
+    }
+
+    pub async fn latest_transactions(
+        &self,
+        user: &UserId,
+        id: &AccountId,
+    ) -> Result<Vec<TransactionView>> {
+        let since = self.clock.now() - LATEST_MAX_AGE;
+        self.transactions(
+            user,
+            id,
+            TransactionQuery::Latest {
+                limit: LATEST_LIMIT,
+                since,
+            },
+        )
+        .await
+    }
+
+    pub async fn transactions_between(
+        &self,
+        user: &UserId,
+        id: &AccountId,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<TransactionView>> {
+        if from > to {
+            return Err(ServiceError::invalid(
+                "INVALID_DATE_RANGE",
+                "dateStart must not be after dateEnd",
+            ));
+        }
+        self.transactions(user, id, TransactionQuery::Range { from, to })
+            .await
+    }
+
+    async fn transactions(
+        &self,
+        user: &UserId,
+        id: &AccountId,
+        query: TransactionQuery,
+    ) -> Result<Vec<TransactionView>> {
+        let stored = self.stored_account(user, id).await?;
+        let account_ref = &stored.account.id_bo;
+        let fetched: Vec<BoTransaction> = self
+            .call_back_office(
+                &stored.back_office_id,
+                "accounts.transactions",
+                Entity::Account,
+                |bo| async move {
+                    bo.require_accounts()?
+                        .list_transactions(account_ref, &query)
+                        .await
+                },
+            )
+            .await?;
+        let now = self.clock.now();
+        let recorded = self
+            .store
+            .record_transactions(user, id, &stored.back_office_id, &fetched, now)
+            .await?;
+        self.transaction_views(user, recorded).await
+    }
+
+    pub async fn modify_transaction(
+        &self,
+        user: &UserId,
+        account: &AccountId,
+        id: &TransactionId,
+        changes: TransactionChanges,
+    ) -> Result<TransactionView> {
+        let mut stored = self
+            .store
+            .get_transaction(user, account, id)
+            .await?
+            .ok_or(ServiceError::NotFound(Entity::Transaction))?;
+        let annotations = annotate(stored.annotations.clone(), changes)?;
+        self.store
+            .set_transaction_annotations(user, id, &annotations)
+            .await?;
+        stored.annotations = annotations;
+        self.transaction_views(user, vec![stored])
+            .await?
+            .pop()
+            .ok_or(ServiceError::NotFound(Entity::Transaction))
+    }
+
+    pub(super) async fn stored_account(
+        &self,
+        user: &UserId,
+        id: &AccountId,
+    ) -> Result<StoredAccount> {
+        self.store
+            .get_account(user, id)
+            .await?
+            .ok_or(ServiceError::NotFound(Entity::Account))
+    }
+
+    async fn fetch_account(&self, stored: &StoredAccount) -> Result<BoAccount> {
+        let account_ref = &stored.account.id_bo;
+        self.call_back_office(
+            &stored.back_office_id,
+            "accounts.get",
+            Entity::Account,
+            |bo| async move { bo.require_accounts()?.get_account(account_ref).await },
+        )
+        .await
+    }
+
+    async fn account_views(
+        &self,
+        user: &UserId,
+        accounts: Vec<StoredAccount>,
+    ) -> Result<Vec<AccountView>> {
+        let cards = self.store.list_cards(user).await?;
+        Ok(accounts
+            .into_iter()
+            .map(|stored| {
+                let card_id = cards
+                    .iter()
+                    .find(|c| c.account_id == stored.id)
+                    .map(|c| c.id.clone());
+                AccountView { stored, card_id }
+            })
+            .collect())
+    }
+
+    async fn transaction_views(
+        &self,
+        user: &UserId,
+        transactions: Vec<StoredTransaction>,
+    ) -> Result<Vec<TransactionView>> {
+        let cards = self.store.list_cards(user).await?;
+        let by_ref: HashMap<(&str, &BoRef), &CardId> = cards
+            .iter()
+            .map(|c| ((c.back_office_id.as_str(), &c.card.id_bo), &c.id))
+            .collect();
+        Ok(transactions
+            .into_iter()
+            .map(|stored| {
+                let key = stored
+                    .transaction
+                    .card_id_bo
+                    .as_ref()
+                    .map(|r| (stored.back_office_id.as_str(), r));
+                let card_id = key.and_then(|k| by_ref.get(&k)).map(|id| (*id).clone());
+                TransactionView { stored, card_id }
+            })
+            .collect())
+    }
+}
+
+fn annotate(
+    mut annotations: TransactionAnnotations,
+    changes: TransactionChanges,
+) -> Result<TransactionAnnotations> {
+    if let bankgate_domain::patch::Patch::Set(comment) = &changes.comment {
+        if comment.chars().count() > MAX_COMMENT_LEN {
+            return Err(ServiceError::invalid(
+                "INVALID_COMMENT",
+                format!("comment is limited to {MAX_COMMENT_LEN} characters"),
+            ));
+        }
+    }
+    changes.comment.apply(&mut annotations.comment);
+    if let Some(labels) = changes.labels {
+        if labels.len() > MAX_LABELS
+            || labels
+                .iter()
+                .any(|l| l.is_empty() || l.chars().count() > MAX_LABEL_LEN)
+        {
+            return Err(ServiceError::invalid(
+                "INVALID_LABELS",
+                format!("at most {MAX_LABELS} labels of 1 to {MAX_LABEL_LEN} characters"),
+            ));
+        }
+        annotations.labels = labels;
+    }
+    Ok(annotations)
+}

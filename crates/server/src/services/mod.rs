@@ -1,0 +1,164 @@
+//! The use cases, one module per domain area. Services speak domain types, read and write the store, and
+//! reach back offices only through the registry. Their errors say what went wrong in domain terms; the
+//! HTTP layer decides the status code the contract wants for each.
+
+pub mod accounts;
+pub mod admin;
+pub mod auth;
+pub mod cards;
+pub mod devices;
+pub mod onboarding;
+pub mod users;
+
+use bankgate_backoffice::{BackOfficeError, BackOfficeRegistry};
+use bankgate_domain::ids::{BackOfficeId, UserId};
+use bankgate_domain::Clock;
+use bankgate_store::{BackOfficeLink, Store, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Things a request can be about that may not exist (or not be the caller's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    User,
+    Account,
+    Card,
+    Transaction,
+    Device,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0:?} not found")]
+    NotFound(Entity),
+    /// Input that fails validation; `code` is the stable machine code.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("wrong user name or password")]
+    BadCredentials,
+    #[error("this device is not allowed to log in")]
+    DeviceBlocked,
+    #[error("missing, unknown, expired or revoked token")]
+    Unauthenticated,
+    #[error("too many failed logins")]
+    RateLimited { retry_after: Duration },
+    #[error("the PIN must be sent as exactly 8 characters")]
+    PinWrongLength,
+    #[error("Invalid PIN")]
+    PinNotDigits,
+    #[error("on/off must be \"on\" or \"off\"")]
+    BadOnOff,
+    #[error("{0}")]
+    RestrictionRefused(String),
+    #[error("the back office refused: {message}")]
+    BackOfficeRefused { message: String },
+    #[error("a back office needed for this call is unavailable")]
+    BackOfficeUnavailable,
+    #[error("the back office does not offer {0}")]
+    Unsupported(&'static str),
+    /// A bug or a broken dependency; logged once at the edge, never shown.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Maps a back-office failure, naming `entity` when the back office does not know the object.
+    pub fn from_back_office(err: BackOfficeError, entity: Entity) -> Self {
+        match err {
+            BackOfficeError::NotFound(_) => ServiceError::NotFound(entity),
+            BackOfficeError::Rejected { message, .. } => {
+                ServiceError::BackOfficeRefused { message }
+            }
+            BackOfficeError::Unavailable(detail) => {
+                tracing::warn!(%detail, "back office unavailable");
+                ServiceError::BackOfficeUnavailable
+            }
+            BackOfficeError::Unsupported { capability, .. } => {
+                ServiceError::Unsupported(capability)
+            }
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        ServiceError::Internal(format!("store: {e}"))
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ServiceError>;
+
+/// Settings the services need.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub login_window: Duration,
+    pub login_max_failures_per_user: i64,
+    pub login_max_failures_per_address: i64,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        ServiceSettings {
+            session_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(12 * 60 * 60),
+            login_window: Duration::from_secs(15 * 60),
+            login_max_failures_per_user: 5,
+            login_max_failures_per_address: 20,
+        }
+    }
+}
+
+/// Everything a use case needs, shared by all requests.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub back_offices: BackOfficeRegistry,
+    pub clock: Arc<dyn Clock>,
+    pub settings: ServiceSettings,
+}
+
+impl Services {
+    /// The back offices where the user is a customer.
+    pub async fn links(&self, user: &UserId) -> Result<Vec<BackOfficeLink>> {
+        Ok(self.store.back_office_links(user).await?)
+    }
+
+    /// The display name of a configured back office.
+    pub fn back_office_name(&self, id: &BackOfficeId) -> String {
+        self.back_offices
+            .get(id)
+            .map(|b| b.display_name().to_owned())
+            .unwrap_or_else(|_| id.to_string())
+    }
+}
+
+impl Services {
+    /// Calls back office `back_office` through the registry, mapping its failures to service errors
+    /// about `entity`.
+    pub async fn call_back_office<T, F, Fut>(
+        &self,
+        back_office: &BackOfficeId,
+        operation: &'static str,
+        entity: Entity,
+        call: F,
+    ) -> Result<T>
+    where
+        F: FnOnce(Arc<dyn bankgate_backoffice::BackOffice>) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, BackOfficeError>>,
+    {
+        self.back_offices
+            .call(back_office, operation, call)
+            .await
+            .map_err(|e| ServiceError::from_back_office(e, entity))
+    }
+}

@@ -1,0 +1,180 @@
+//! The one mechanism behind the middleware's copy of back-office objects. Each cache table has the same
+//! core columns (id, user_id, back_office_id, id_bo, data, user_data, refreshed_at) plus a few of its own.
+//! [`Store::record_objects`] upserts what a back office just reported, assigning bankgate ids to new
+//! objects, and skips the write for copies that are unchanged and were confirmed recently, so repeated
+//! reads do not turn into writes.
+
+use crate::{Result, Store, REFRESH_REWRITE_MS};
+use bankgate_domain::ids::{BackOfficeId, UserId};
+use bankgate_domain::time_format::{from_millis, to_millis};
+use sqlx::{query, query_as, Any, Row};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+/// A cache table and its own columns.
+pub(crate) struct CacheTable {
+    pub name: &'static str,
+    /// Columns beyond the core ones, in the order [`Incoming::extras`] gives their values.
+    pub extra_columns: &'static [&'static str],
+    pub new_id: fn() -> String,
+}
+
+/// A value for one of a table's own columns.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Extra {
+    Text(String),
+    Int(i64),
+}
+
+/// One object as the back office reported it, serialized.
+pub(crate) struct Incoming {
+    pub id_bo: String,
+    pub data: String,
+    pub extras: Vec<Extra>,
+}
+
+/// What the store holds for an object after recording it.
+pub(crate) struct Recorded {
+    pub id: String,
+    pub user_data: String,
+}
+
+type Existing = (String, String, String, i64);
+
+impl Store {
+    /// Records `objects` of one back office for `user`; returns, in the same order, each object's bankgate
+    /// id and user data.
+    pub(crate) async fn record_objects(
+        &self,
+        table: &CacheTable,
+        user: &UserId,
+        back_office: &BackOfficeId,
+        objects: &[Incoming],
+        at: OffsetDateTime,
+    ) -> Result<Vec<Recorded>> {
+        if objects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = to_millis(at);
+        let existing = self.existing_objects(table, back_office, objects).await?;
+        let mut recorded = Vec::with_capacity(objects.len());
+        let mut to_write = Vec::new();
+        for (i, object) in objects.iter().enumerate() {
+            match existing.get(&object.id_bo) {
+                Some((id, data, user_data, refreshed))
+                    if *data == object.data && now - refreshed < REFRESH_REWRITE_MS =>
+                {
+                    recorded.push(Some(Recorded {
+                        id: id.clone(),
+                        user_data: user_data.clone(),
+                    }));
+                }
+                _ => {
+                    recorded.push(None);
+                    to_write.push(i);
+                }
+            }
+        }
+        if !to_write.is_empty() {
+            let written = self
+                .upsert_objects(table, user, back_office, objects, &to_write, now)
+                .await?;
+            for (i, row) in to_write.into_iter().zip(written) {
+                recorded[i] = Some(row);
+            }
+        }
+        Ok(recorded.into_iter().flatten().collect())
+    }
+
+    async fn existing_objects(
+        &self,
+        table: &CacheTable,
+        back_office: &BackOfficeId,
+        objects: &[Incoming],
+    ) -> Result<HashMap<String, (String, String, String, i64)>> {
+        let placeholders: Vec<String> = (0..objects.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT id_bo, id, data, user_data, refreshed_at FROM {} WHERE back_office_id = $1 AND id_bo IN ({})",
+            table.name,
+            placeholders.join(", ")
+        );
+        let mut q = query(&sql).bind(back_office.as_str());
+        for object in objects {
+            q = q.bind(object.id_bo.as_str());
+        }
+        let rows = q.fetch_all(self.db().read()).await?;
+        rows.iter()
+            .map(|row| {
+                let existing: Existing = (
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                    row.try_get(4)?,
+                );
+                Ok((row.try_get::<String, _>(0)?, existing))
+            })
+            .collect()
+    }
+
+    async fn upsert_objects(
+        &self,
+        table: &CacheTable,
+        user: &UserId,
+        back_office: &BackOfficeId,
+        objects: &[Incoming],
+        which: &[usize],
+        now: i64,
+    ) -> Result<Vec<Recorded>> {
+        let sql = upsert_sql(table);
+        let mut tx = self.db().write().begin().await?;
+        let mut written = Vec::with_capacity(which.len());
+        for &i in which {
+            let object = &objects[i];
+            let mut q = query_as::<Any, (String, String)>(&sql)
+                .bind((table.new_id)())
+                .bind(user.as_str())
+                .bind(back_office.as_str())
+                .bind(object.id_bo.as_str())
+                .bind(object.data.as_str())
+                .bind(now);
+            for extra in &object.extras {
+                q = match extra {
+                    Extra::Text(s) => q.bind(s.clone()),
+                    Extra::Int(n) => q.bind(*n),
+                };
+            }
+            let (id, user_data) = q.fetch_one(&mut *tx).await?;
+            written.push(Recorded { id, user_data });
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+}
+
+fn upsert_sql(table: &CacheTable) -> String {
+    let extra_cols: String = table
+        .extra_columns
+        .iter()
+        .map(|c| format!(", {c}"))
+        .collect();
+    let extra_vals: String = (0..table.extra_columns.len())
+        .map(|i| format!(", ${}", i + 7))
+        .collect();
+    let extra_sets: String = table
+        .extra_columns
+        .iter()
+        .map(|c| format!(", {c} = excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO {t} (id, user_id, back_office_id, id_bo, data, refreshed_at, user_data{extra_cols}) \
+         VALUES ($1, $2, $3, $4, $5, $6, '{{}}'{extra_vals}) \
+         ON CONFLICT (back_office_id, id_bo) DO UPDATE SET data = excluded.data, \
+         refreshed_at = excluded.refreshed_at{extra_sets} RETURNING id, user_data",
+        t = table.name
+    )
+}
+
+/// Reads `refreshed_at` back as a time.
+pub(crate) fn refreshed(ms: i64) -> OffsetDateTime {
+    from_millis(ms)
+}
