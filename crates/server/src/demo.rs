@@ -7,6 +7,7 @@ use bankgate_backoffice::{AuthorizationRequest, BoAccount, Deposit, IssueCard, O
 use bankgate_domain::ids::{BackOfficeId, UserId};
 use bankgate_domain::user::{Address, PersonName, UserProfile};
 use bankgate_domain::{Currency, Money};
+use bankgate_store::StoredAccount;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 pub const CHECKING_OFFICE: &str = "sandbox-a";
@@ -108,14 +109,9 @@ async fn seed_checking(
     name_on_card: &str,
     now: OffsetDateTime,
 ) -> Result<()> {
-    let account = open(
-        onboarding,
-        "checking",
-        "Everyday checking",
-        "checking",
-        Currency::USD,
-    )
-    .await?;
+    let stored = open(onboarding, "checking", "Everyday checking", "checking", Currency::USD).await?;
+    onboarding.make_main(&stored).await?;
+    let account = stored.account;
     let spent: i64 = PURCHASES.iter().map(|p| p.1).sum();
     deposit(
         onboarding,
@@ -158,7 +154,7 @@ async fn seed_savings(
     name_on_card: &str,
     now: OffsetDateTime,
 ) -> Result<()> {
-    let savings = open(onboarding, "savings", "Savings", "savings", Currency::USD).await?;
+    let savings = open(onboarding, "savings", "Savings", "savings", Currency::USD).await?.account;
     deposit(
         onboarding,
         "savings-opening",
@@ -185,14 +181,7 @@ async fn seed_savings(
     onboarding
         .issue_card("savings-card", &savings.id_bo, card)
         .await?;
-    let euro = open(
-        onboarding,
-        "euro",
-        "Euro account",
-        "checking",
-        Currency::EUR,
-    )
-    .await?;
+    let euro = open(onboarding, "euro", "Euro account", "checking", Currency::EUR).await?.account;
     deposit(
         onboarding,
         "euro-opening",
@@ -211,7 +200,7 @@ async fn open(
     name: &str,
     type_id: &str,
     currency: Currency,
-) -> Result<BoAccount> {
+) -> Result<StoredAccount> {
     let request = OpenAccount {
         name: name.into(),
         type_id: type_id.into(),

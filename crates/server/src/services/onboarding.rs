@@ -5,11 +5,11 @@
 use super::auth::hash_password;
 use super::{Entity, Result, ServiceError, Services};
 use bankgate_backoffice::{
-    BoAccount, BoCard, BoTransaction, Deposit, IdempotencyKey, IssueCard, NewCustomer, OpenAccount,
+    BoCard, BoTransaction, Deposit, IdempotencyKey, IssueCard, NewCustomer, OpenAccount,
 };
 use bankgate_domain::ids::{BackOfficeId, BoRef, UserId};
 use bankgate_domain::user::UserProfile;
-use bankgate_store::{NewUser, StoreError};
+use bankgate_store::{AccountPrefs, NewUser, StoreError, StoredAccount};
 
 /// A user to create.
 #[derive(Debug, Clone)]
@@ -101,7 +101,7 @@ impl Onboarding<'_> {
     }
 
     /// Opens an account; `step` names it uniquely within this user's onboarding.
-    pub async fn open_account(&self, step: &str, request: OpenAccount) -> Result<BoAccount> {
+    pub async fn open_account(&self, step: &str, request: OpenAccount) -> Result<StoredAccount> {
         let (customer, key, request) = (&self.customer, &self.key(step), &request);
         let account = self
             .services
@@ -117,11 +117,15 @@ impl Onboarding<'_> {
             )
             .await?;
         let now = self.services.clock.now();
-        self.services
-            .store
-            .record_accounts(&self.user, &self.back_office, &[account.clone()], now)
-            .await?;
-        Ok(account)
+        let recorded = self.services.store.record_accounts(&self.user, &self.back_office, &[account], now).await?;
+        recorded.into_iter().next().ok_or(ServiceError::NotFound(Entity::Account))
+    }
+
+    /// Makes the account the user's main account.
+    pub async fn make_main(&self, account: &StoredAccount) -> Result<()> {
+        let prefs = AccountPrefs { is_main: true, ..account.prefs.clone() };
+        self.services.store.set_account_prefs(&self.user, &account.id, &prefs).await?;
+        Ok(())
     }
 
     pub async fn deposit(
