@@ -1,0 +1,11 @@
+//! The sandbox's behaviour through its public API, on SQLite always and on PostgreSQL when
+//! `BANKGATE_TEST_POSTGRES_URL` is set. One test binary (its modules below) keeps linking cheap.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod authorization;
+mod cards;
+mod common;
+mod idempotency;
+mod onboarding;
+mod persistence;
+mod statements;
