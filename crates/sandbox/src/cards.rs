@@ -98,7 +98,6 @@ impl CardsApi for Sandbox {
 impl Sandbox {
     async fn list_cards_of(&self, customer: &BoRef) -> Result<Vec<BoCard>, SandboxError> {
         let mut conn = self.db.read().acquire().await?;
-        ensure_customer(&mut conn, customer).await?;
         let sql = format!(
             "{} WHERE a.customer_id = $1 ORDER BY c.issued_at, c.seq",
             CardRow::SELECT
@@ -107,6 +106,10 @@ impl Sandbox {
             .bind(customer.as_str())
             .fetch_all(&mut *conn)
             .await?;
+        // Only an empty answer needs telling apart from an unknown customer.
+        if rows.is_empty() {
+            ensure_customer(&mut conn, customer).await?;
+        }
         rows.into_iter().map(CardRow::into_card).collect()
     }
 

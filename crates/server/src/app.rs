@@ -46,12 +46,7 @@ pub async fn build_services(
             .with_context(|| format!("opening sandbox {id}"))?;
         back_offices.register(Arc::new(sandbox));
     }
-    Ok(Services {
-        store,
-        back_offices,
-        clock,
-        settings: config.services(),
-    })
+    Ok(Services::new(store, back_offices, clock, config.services()))
 }
 
 /// A running server: where it listens, and how to stop it.

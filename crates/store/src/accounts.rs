@@ -145,6 +145,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.forget_copies(&ACCOUNTS);
         Ok(done.rows_affected() == 1)
     }
 }

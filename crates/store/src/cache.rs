@@ -39,7 +39,24 @@ pub(crate) struct Recorded {
     pub user_data: String,
 }
 
+/// A stored copy: bankgate id, data, user data, refreshed_at (ms).
 type Existing = (String, String, String, i64);
+
+/// Key of a memoized copy: table, back office, back-office id.
+type CopyKey = (&'static str, String, String);
+
+pub(crate) type CopyMemo = crate::memo::Memo<CopyKey, Existing>;
+
+/// Most copies a node memoizes before starting over.
+const COPY_MEMO_CAPACITY: usize = 200_000;
+
+pub(crate) fn new_copy_memo() -> CopyMemo {
+    crate::memo::Memo::new(std::time::Duration::from_millis(REFRESH_REWRITE_MS as u64), COPY_MEMO_CAPACITY)
+}
+
+fn copy_key(table: &CacheTable, back_office: &BackOfficeId, id_bo: &str) -> CopyKey {
+    (table.name, back_office.as_str().to_owned(), id_bo.to_owned())
+}
 
 impl Store {
     /// Records `objects` of one back office for `user`; returns, in the same order, each object's bankgate
@@ -56,7 +73,10 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = to_millis(at);
-        let existing = self.existing_objects(table, back_office, objects).await?;
+        let existing = match self.memoized_copies(table, back_office, objects) {
+            Some(copies) => copies,
+            None => self.existing_objects(table, back_office, objects).await?,
+        };
         let mut recorded = Vec::with_capacity(objects.len());
         let mut to_write = Vec::new();
         for (i, object) in objects.iter().enumerate() {
@@ -80,10 +100,30 @@ impl Store {
                 .upsert_objects(table, user, back_office, objects, &to_write, now)
                 .await?;
             for (i, row) in to_write.into_iter().zip(written) {
+                let copy = (row.id.clone(), objects[i].data.clone(), row.user_data.clone(), now);
+                self.copies.insert(copy_key(table, back_office, &objects[i].id_bo), copy);
                 recorded[i] = Some(row);
             }
         }
         Ok(recorded.into_iter().flatten().collect())
+    }
+
+    /// The stored copies of `objects` from this node's memo, if it has every one of them.
+    fn memoized_copies(
+        &self,
+        table: &CacheTable,
+        back_office: &BackOfficeId,
+        objects: &[Incoming],
+    ) -> Option<HashMap<String, Existing>> {
+        objects
+            .iter()
+            .map(|o| self.copies.get(&copy_key(table, back_office, &o.id_bo)).map(|copy| (o.id_bo.clone(), copy)))
+            .collect()
+    }
+
+    /// Forgets this node's memo of a table's copies, after user data in it changed.
+    pub(crate) fn forget_copies(&self, table: &CacheTable) {
+        self.copies.retain(|key, _| key.0 != table.name);
     }
 
     async fn existing_objects(

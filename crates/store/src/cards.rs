@@ -117,6 +117,7 @@ impl Store {
             .bind(to_text(prefs)?)
             .execute(self.db().write())
             .await?;
+        self.forget_copies(&CARDS);
         Ok(done.rows_affected() == 1)
     }
 }

@@ -10,6 +10,7 @@ mod accounts;
 mod cache;
 mod cards;
 mod json;
+pub mod memo;
 mod records;
 mod sessions;
 mod transactions;
@@ -45,9 +46,18 @@ impl From<sqlx::Error> for StoreError {
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// The middleware's store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     db: Db,
+    /// This node's memo of the last recorded copy of each object, so that refreshing an unchanged object
+    /// costs no query (see `cache.rs`).
+    copies: std::sync::Arc<cache::CopyMemo>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("db", &self.db).finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -55,7 +65,7 @@ impl Store {
     /// migrations while their SQL is the same.
     pub async fn open(db: Db) -> Result<Store> {
         db.migrate(&MIGRATIONS, &MIGRATIONS).await?;
-        Ok(Store { db })
+        Ok(Store { db, copies: std::sync::Arc::new(cache::new_copy_memo()) })
     }
 
     pub fn db(&self) -> &Db {

@@ -131,6 +131,7 @@ impl Store {
             .bind(to_text(annotations)?)
             .execute(self.db().write())
             .await?;
+        self.forget_copies(&TRANSACTIONS);
         Ok(done.rows_affected() == 1)
     }
 }

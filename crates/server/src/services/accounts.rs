@@ -237,7 +237,7 @@ impl Services {
         user: &UserId,
         accounts: Vec<StoredAccount>,
     ) -> Result<Vec<AccountView>> {
-        let cards = self.store.list_cards(user).await?;
+        let cards = self.card_links(user).await?;
         Ok(accounts
             .into_iter()
             .map(|stored| {
@@ -255,11 +255,9 @@ impl Services {
         user: &UserId,
         transactions: Vec<StoredTransaction>,
     ) -> Result<Vec<TransactionView>> {
-        let cards = self.store.list_cards(user).await?;
-        let by_ref: HashMap<(&str, &BoRef), &CardId> = cards
-            .iter()
-            .map(|c| ((c.back_office_id.as_str(), &c.card.id_bo), &c.id))
-            .collect();
+        let cards = self.card_links(user).await?;
+        let by_ref: HashMap<(&str, &BoRef), &CardId> =
+            cards.iter().map(|c| ((c.back_office_id.as_str(), &c.card_id_bo), &c.id)).collect();
         Ok(transactions
             .into_iter()
             .map(|stored| {

@@ -130,7 +130,9 @@ impl Services {
 
     async fn check_throttle(&self, user_key: &str, addr_key: &str) -> Result<()> {
         let now = self.clock.now();
-        let since = now - self.settings.login_window;
+        // A failure counts for exactly one window: at `failed_at + window` (what Retry-After promises)
+        // it has expired. The store compares `failed_at >= since` in whole milliseconds.
+        let since = now - self.settings.login_window + time::Duration::milliseconds(1);
         let limits = [
             (user_key, self.settings.login_max_failures_per_user),
             (addr_key, self.settings.login_max_failures_per_address),
@@ -191,11 +193,14 @@ impl Services {
     /// The caller behind a token, if the session is live.
     pub async fn authenticate(&self, token: &str) -> Result<Caller> {
         let hash = token_hash(token);
-        let session = self
-            .store
-            .find_session(&hash)
-            .await?
-            .ok_or(ServiceError::Unauthenticated)?;
+        let session = match self.memos.sessions.get(&hash) {
+            Some(session) => session,
+            None => {
+                let session = self.store.find_session(&hash).await?.ok_or(ServiceError::Unauthenticated)?;
+                self.memos.sessions.insert(hash.clone(), session.clone());
+                session
+            }
+        };
         let now = self.clock.now();
         let idle_deadline = session.last_seen_at + self.settings.session_idle;
         if session.revoked_at.is_some() || now >= session.expires_at || now >= idle_deadline {
@@ -203,6 +208,7 @@ impl Services {
         }
         if now - session.last_seen_at >= TOUCH_EVERY {
             self.store.touch_session(&hash, now).await?;
+            self.memos.sessions.insert(hash.clone(), SessionRecord { last_seen_at: now, ..session.clone() });
         }
         Ok(Caller {
             user_id: session.user_id,
@@ -212,9 +218,8 @@ impl Services {
     }
 
     pub async fn logout(&self, caller: &Caller) -> Result<()> {
-        self.store
-            .revoke_session(&caller.token_hash, self.clock.now())
-            .await?;
+        self.store.revoke_session(&caller.token_hash, self.clock.now()).await?;
+        self.memos.sessions.remove(&caller.token_hash);
         Ok(())
     }
 }

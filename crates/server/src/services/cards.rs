@@ -42,10 +42,7 @@ impl Services {
             let account = self.account_of(user, link, &card.account_id_bo).await?;
             with_accounts.push((card, account));
         }
-        Ok(self
-            .store
-            .record_cards(user, &link.back_office_id, &with_accounts, self.clock.now())
-            .await?)
+        self.record_cards(user, &link.back_office_id, &with_accounts).await
     }
 
     /// bankgate's id for a card's account, learning the back office's accounts first if it is new.
@@ -208,15 +205,8 @@ impl Services {
                 call(bo, card_ref)
             })
             .await?;
-        let now = self.clock.now();
         let recorded = self
-            .store
-            .record_cards(
-                user,
-                &stored.back_office_id,
-                &[(card, stored.account_id.clone())],
-                now,
-            )
+            .record_cards(user, &stored.back_office_id, &[(card, stored.account_id.clone())])
             .await?;
         recorded
             .into_iter()

@@ -36,6 +36,9 @@ impl Services {
                 self.store
                     .set_device_active(user, &change.device_id, active, now)
                     .await?;
+                if !active {
+                    self.memos.forget_device_sessions(&change.device_id);
+                }
             }
         }
         self.list_devices(user).await

@@ -7,11 +7,12 @@ pub mod admin;
 pub mod auth;
 pub mod cards;
 pub mod devices;
+pub mod memos;
 pub mod onboarding;
 pub mod users;
 
 use bankgate_backoffice::{BackOfficeError, BackOfficeRegistry};
-use bankgate_domain::ids::{BackOfficeId, UserId};
+use bankgate_domain::ids::{BackOfficeId, BoRef, UserId};
 use bankgate_domain::Clock;
 use bankgate_store::{BackOfficeLink, Store, StoreError};
 use std::sync::Arc;
@@ -125,12 +126,63 @@ pub struct Services {
     pub back_offices: BackOfficeRegistry,
     pub clock: Arc<dyn Clock>,
     pub settings: ServiceSettings,
+    pub(crate) memos: Arc<memos::Memos>,
 }
 
 impl Services {
+    pub fn new(store: Store, back_offices: BackOfficeRegistry, clock: Arc<dyn Clock>, settings: ServiceSettings) -> Self {
+        Services { store, back_offices, clock, settings, memos: Arc::default() }
+    }
+
     /// The back offices where the user is a customer.
-    pub async fn links(&self, user: &UserId) -> Result<Vec<BackOfficeLink>> {
-        Ok(self.store.back_office_links(user).await?)
+    pub async fn links(&self, user: &UserId) -> Result<Arc<Vec<BackOfficeLink>>> {
+        if let Some(links) = self.memos.links.get(user) {
+            return Ok(links);
+        }
+        let links = Arc::new(self.store.back_office_links(user).await?);
+        self.memos.links.insert(user.clone(), links.clone());
+        Ok(links)
+    }
+
+    /// Records that the user became a customer of a back office.
+    pub async fn link_back_office(&self, user: &UserId, back_office: &BackOfficeId, customer: &BoRef) -> Result<()> {
+        self.store.link_back_office(user, back_office, customer, self.clock.now()).await?;
+        self.memos.links.remove(user);
+        Ok(())
+    }
+
+    /// The user's cards as far as linking them to accounts and transactions needs.
+    pub async fn card_links(&self, user: &UserId) -> Result<Arc<Vec<memos::CardLink>>> {
+        if let Some(cards) = self.memos.cards.get(user) {
+            return Ok(cards);
+        }
+        let cards: Vec<memos::CardLink> = self
+            .store
+            .list_cards(user)
+            .await?
+            .into_iter()
+            .map(|c| memos::CardLink {
+                id: c.id,
+                account_id: c.account_id,
+                back_office_id: c.back_office_id,
+                card_id_bo: c.card.id_bo,
+            })
+            .collect();
+        let cards = Arc::new(cards);
+        self.memos.cards.insert(user.clone(), cards.clone());
+        Ok(cards)
+    }
+
+    /// Records cards a back office reported, keeping the card memo right.
+    pub async fn record_cards(
+        &self,
+        user: &UserId,
+        back_office: &BackOfficeId,
+        cards: &[(bankgate_backoffice::BoCard, bankgate_domain::ids::AccountId)],
+    ) -> Result<Vec<bankgate_store::StoredCard>> {
+        let recorded = self.store.record_cards(user, back_office, cards, self.clock.now()).await?;
+        self.memos.cards.remove(user);
+        Ok(recorded)
     }
 
     /// The display name of a configured back office.

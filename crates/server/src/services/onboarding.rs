@@ -79,9 +79,7 @@ impl Services {
                 |bo| async move { bo.require_customers()?.create_customer(customer, key).await },
             )
             .await?;
-        self.store
-            .link_back_office(user, back_office, &customer_ref, self.clock.now())
-            .await?;
+        self.link_back_office(user, back_office, &customer_ref).await?;
         Ok(Onboarding {
             services: self,
             user: user.clone(),
@@ -117,14 +115,27 @@ impl Onboarding<'_> {
             )
             .await?;
         let now = self.services.clock.now();
-        let recorded = self.services.store.record_accounts(&self.user, &self.back_office, &[account], now).await?;
-        recorded.into_iter().next().ok_or(ServiceError::NotFound(Entity::Account))
+        let recorded = self
+            .services
+            .store
+            .record_accounts(&self.user, &self.back_office, &[account], now)
+            .await?;
+        recorded
+            .into_iter()
+            .next()
+            .ok_or(ServiceError::NotFound(Entity::Account))
     }
 
     /// Makes the account the user's main account.
     pub async fn make_main(&self, account: &StoredAccount) -> Result<()> {
-        let prefs = AccountPrefs { is_main: true, ..account.prefs.clone() };
-        self.services.store.set_account_prefs(&self.user, &account.id, &prefs).await?;
+        let prefs = AccountPrefs {
+            is_main: true,
+            ..account.prefs.clone()
+        };
+        self.services
+            .store
+            .set_account_prefs(&self.user, &account.id, &prefs)
+            .await?;
         Ok(())
     }
 
