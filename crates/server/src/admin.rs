@@ -45,6 +45,7 @@ pub fn router(services: Services, metrics: Arc<Metrics>, token: Option<String>) 
         .route("/ready", get(ready))
         .merge(protected)
         .fallback(|| async { ApiError::not_found("NO_SUCH_ROUTE", "no such route") })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)
 }
 

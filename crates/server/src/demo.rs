@@ -109,7 +109,14 @@ async fn seed_checking(
     name_on_card: &str,
     now: OffsetDateTime,
 ) -> Result<()> {
-    let stored = open(onboarding, "checking", "Everyday checking", "checking", Currency::USD).await?;
+    let stored = open(
+        onboarding,
+        "checking",
+        "Everyday checking",
+        "checking",
+        Currency::USD,
+    )
+    .await?;
     onboarding.make_main(&stored).await?;
     let account = stored.account;
     let spent: i64 = PURCHASES.iter().map(|p| p.1).sum();
@@ -154,7 +161,9 @@ async fn seed_savings(
     name_on_card: &str,
     now: OffsetDateTime,
 ) -> Result<()> {
-    let savings = open(onboarding, "savings", "Savings", "savings", Currency::USD).await?.account;
+    let savings = open(onboarding, "savings", "Savings", "savings", Currency::USD)
+        .await?
+        .account;
     deposit(
         onboarding,
         "savings-opening",
@@ -181,7 +190,15 @@ async fn seed_savings(
     onboarding
         .issue_card("savings-card", &savings.id_bo, card)
         .await?;
-    let euro = open(onboarding, "euro", "Euro account", "checking", Currency::EUR).await?.account;
+    let euro = open(
+        onboarding,
+        "euro",
+        "Euro account",
+        "checking",
+        Currency::EUR,
+    )
+    .await?
+    .account;
     deposit(
         onboarding,
         "euro-opening",

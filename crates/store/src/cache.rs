@@ -51,11 +51,18 @@ pub(crate) type CopyMemo = crate::memo::Memo<CopyKey, Existing>;
 const COPY_MEMO_CAPACITY: usize = 200_000;
 
 pub(crate) fn new_copy_memo() -> CopyMemo {
-    crate::memo::Memo::new(std::time::Duration::from_millis(REFRESH_REWRITE_MS as u64), COPY_MEMO_CAPACITY)
+    crate::memo::Memo::new(
+        std::time::Duration::from_millis(REFRESH_REWRITE_MS as u64),
+        COPY_MEMO_CAPACITY,
+    )
 }
 
 fn copy_key(table: &CacheTable, back_office: &BackOfficeId, id_bo: &str) -> CopyKey {
-    (table.name, back_office.as_str().to_owned(), id_bo.to_owned())
+    (
+        table.name,
+        back_office.as_str().to_owned(),
+        id_bo.to_owned(),
+    )
 }
 
 impl Store {
@@ -100,8 +107,14 @@ impl Store {
                 .upsert_objects(table, user, back_office, objects, &to_write, now)
                 .await?;
             for (i, row) in to_write.into_iter().zip(written) {
-                let copy = (row.id.clone(), objects[i].data.clone(), row.user_data.clone(), now);
-                self.copies.insert(copy_key(table, back_office, &objects[i].id_bo), copy);
+                let copy = (
+                    row.id.clone(),
+                    objects[i].data.clone(),
+                    row.user_data.clone(),
+                    now,
+                );
+                self.copies
+                    .insert(copy_key(table, back_office, &objects[i].id_bo), copy);
                 recorded[i] = Some(row);
             }
         }
@@ -117,7 +130,11 @@ impl Store {
     ) -> Option<HashMap<String, Existing>> {
         objects
             .iter()
-            .map(|o| self.copies.get(&copy_key(table, back_office, &o.id_bo)).map(|copy| (o.id_bo.clone(), copy)))
+            .map(|o| {
+                self.copies
+                    .get(&copy_key(table, back_office, &o.id_bo))
+                    .map(|copy| (o.id_bo.clone(), copy))
+            })
             .collect()
     }
 

@@ -56,7 +56,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("db", &self.db).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,7 +67,10 @@ impl Store {
     /// migrations while their SQL is the same.
     pub async fn open(db: Db) -> Result<Store> {
         db.migrate(&MIGRATIONS, &MIGRATIONS).await?;
-        Ok(Store { db, copies: std::sync::Arc::new(cache::new_copy_memo()) })
+        Ok(Store {
+            db,
+            copies: std::sync::Arc::new(cache::new_copy_memo()),
+        })
     }
 
     pub fn db(&self) -> &Db {

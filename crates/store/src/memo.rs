@@ -17,17 +17,26 @@ pub struct Memo<K, V> {
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     pub fn new(ttl: Duration, capacity: usize) -> Self {
-        Memo { ttl, capacity, entries: Mutex::new(HashMap::new()) }
+        Memo {
+            ttl,
+            capacity,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (V, Instant)>> {
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The value, if present and younger than the time to live.
     pub fn get(&self, key: &K) -> Option<V> {
         let entries = self.lock();
-        entries.get(key).filter(|(_, at)| at.elapsed() < self.ttl).map(|(v, _)| v.clone())
+        entries
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(v, _)| v.clone())
     }
 
     pub fn insert(&self, key: K, value: V) {

@@ -1,5 +1,5 @@
-//! Request extractors: JSON bodies whose failures answer in the contract's error body (400, or 413 over
-//! the size limit), the `token` header turned into the caller, and the client's address.
+//! Request extractors: JSON bodies and path parameters whose failures answer in the contract's error body
+//! (400, or 413 over the size limit), the `token` header turned into the caller, and the client's address.
 
 use super::error::ApiError;
 use super::AppState;
@@ -40,6 +40,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         serde_json::from_slice(body)
             .map(JsonBody)
             .map_err(|e| ApiError::bad_request("INVALID_JSON", format!("invalid JSON body: {e}")))
+    }
+}
+
+/// Path parameters. A path axum cannot decode into them (such as invalid UTF-8 after percent-decoding)
+/// answers 400 in the contract's error body instead of axum's plain-text rejection.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Path(value))
+            .map_err(|rejection| {
+                tracing::debug!(%rejection, "undecodable path");
+                ApiError::bad_request("INVALID_PATH", "the request path could not be decoded")
+            })
     }
 }
 

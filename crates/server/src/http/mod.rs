@@ -103,6 +103,7 @@ pub fn router(services: Services, metrics: Arc<Metrics>) -> Router {
     };
     router
         .fallback(|| async { ApiError::not_found("NO_SUCH_ROUTE", "no such route") })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(from_fn_with_state(metrics, track_requests))
         .with_state(state)

@@ -256,8 +256,10 @@ impl Services {
         transactions: Vec<StoredTransaction>,
     ) -> Result<Vec<TransactionView>> {
         let cards = self.card_links(user).await?;
-        let by_ref: HashMap<(&str, &BoRef), &CardId> =
-            cards.iter().map(|c| ((c.back_office_id.as_str(), &c.card_id_bo), &c.id)).collect();
+        let by_ref: HashMap<(&str, &BoRef), &CardId> = cards
+            .iter()
+            .map(|c| ((c.back_office_id.as_str(), &c.card_id_bo), &c.id))
+            .collect();
         Ok(transactions
             .into_iter()
             .map(|stored| {

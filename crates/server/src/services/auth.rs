@@ -196,7 +196,11 @@ impl Services {
         let session = match self.memos.sessions.get(&hash) {
             Some(session) => session,
             None => {
-                let session = self.store.find_session(&hash).await?.ok_or(ServiceError::Unauthenticated)?;
+                let session = self
+                    .store
+                    .find_session(&hash)
+                    .await?
+                    .ok_or(ServiceError::Unauthenticated)?;
                 self.memos.sessions.insert(hash.clone(), session.clone());
                 session
             }
@@ -208,7 +212,13 @@ impl Services {
         }
         if now - session.last_seen_at >= TOUCH_EVERY {
             self.store.touch_session(&hash, now).await?;
-            self.memos.sessions.insert(hash.clone(), SessionRecord { last_seen_at: now, ..session.clone() });
+            self.memos.sessions.insert(
+                hash.clone(),
+                SessionRecord {
+                    last_seen_at: now,
+                    ..session.clone()
+                },
+            );
         }
         Ok(Caller {
             user_id: session.user_id,
@@ -218,7 +228,9 @@ impl Services {
     }
 
     pub async fn logout(&self, caller: &Caller) -> Result<()> {
-        self.store.revoke_session(&caller.token_hash, self.clock.now()).await?;
+        self.store
+            .revoke_session(&caller.token_hash, self.clock.now())
+            .await?;
         self.memos.sessions.remove(&caller.token_hash);
         Ok(())
     }

@@ -42,7 +42,8 @@ impl Services {
             let account = self.account_of(user, link, &card.account_id_bo).await?;
             with_accounts.push((card, account));
         }
-        self.record_cards(user, &link.back_office_id, &with_accounts).await
+        self.record_cards(user, &link.back_office_id, &with_accounts)
+            .await
     }
 
     /// bankgate's id for a card's account, learning the back office's accounts first if it is new.
@@ -206,7 +207,11 @@ impl Services {
             })
             .await?;
         let recorded = self
-            .record_cards(user, &stored.back_office_id, &[(card, stored.account_id.clone())])
+            .record_cards(
+                user,
+                &stored.back_office_id,
+                &[(card, stored.account_id.clone())],
+            )
             .await?;
         recorded
             .into_iter()

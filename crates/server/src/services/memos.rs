@@ -40,6 +40,7 @@ impl Default for Memos {
 impl Memos {
     /// Forgets every session of a device (it was barred).
     pub fn forget_device_sessions(&self, device: &DeviceId) {
-        self.sessions.retain(|_, session| &session.device_id != device);
+        self.sessions
+            .retain(|_, session| &session.device_id != device);
     }
 }

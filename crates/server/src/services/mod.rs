@@ -130,8 +130,19 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(store: Store, back_offices: BackOfficeRegistry, clock: Arc<dyn Clock>, settings: ServiceSettings) -> Self {
-        Services { store, back_offices, clock, settings, memos: Arc::default() }
+    pub fn new(
+        store: Store,
+        back_offices: BackOfficeRegistry,
+        clock: Arc<dyn Clock>,
+        settings: ServiceSettings,
+    ) -> Self {
+        Services {
+            store,
+            back_offices,
+            clock,
+            settings,
+            memos: Arc::default(),
+        }
     }
 
     /// The back offices where the user is a customer.
@@ -145,8 +156,15 @@ impl Services {
     }
 
     /// Records that the user became a customer of a back office.
-    pub async fn link_back_office(&self, user: &UserId, back_office: &BackOfficeId, customer: &BoRef) -> Result<()> {
-        self.store.link_back_office(user, back_office, customer, self.clock.now()).await?;
+    pub async fn link_back_office(
+        &self,
+        user: &UserId,
+        back_office: &BackOfficeId,
+        customer: &BoRef,
+    ) -> Result<()> {
+        self.store
+            .link_back_office(user, back_office, customer, self.clock.now())
+            .await?;
         self.memos.links.remove(user);
         Ok(())
     }
@@ -180,7 +198,10 @@ impl Services {
         back_office: &BackOfficeId,
         cards: &[(bankgate_backoffice::BoCard, bankgate_domain::ids::AccountId)],
     ) -> Result<Vec<bankgate_store::StoredCard>> {
-        let recorded = self.store.record_cards(user, back_office, cards, self.clock.now()).await?;
+        let recorded = self
+            .store
+            .record_cards(user, back_office, cards, self.clock.now())
+            .await?;
         self.memos.cards.remove(user);
         Ok(recorded)
     }

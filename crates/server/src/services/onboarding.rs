@@ -79,7 +79,8 @@ impl Services {
                 |bo| async move { bo.require_customers()?.create_customer(customer, key).await },
             )
             .await?;
-        self.link_back_office(user, back_office, &customer_ref).await?;
+        self.link_back_office(user, back_office, &customer_ref)
+            .await?;
         Ok(Onboarding {
             services: self,
             user: user.clone(),

@@ -1,6 +1,7 @@
 //! The user's accounts.
 
 use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::Path;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::http::wire::account::{
     AccountChangesBody, AccountResponse, AccountWire, AccountsResponse, ModifiedAccountResponse,
@@ -9,7 +10,7 @@ use crate::http::wire::common::dts;
 use crate::http::AppState;
 use crate::services::accounts::AccountView;
 use crate::services::{Entity, ServiceError};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use bankgate_domain::ids::AccountId;
 

@@ -1,6 +1,7 @@
 //! The cards module. `/card/...` and `/cards/...` are interchangeable (see `http::paths`).
 
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::Path;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::http::wire::card::{
     CardChangesBody, CardResponse, CardSwitchResponse, CardWire, CardsResponse, PinBody,
@@ -10,7 +11,7 @@ use crate::http::wire::common::Success;
 use crate::http::AppState;
 use crate::services::auth::Caller;
 use crate::services::{Entity, ServiceError};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use bankgate_domain::card::ReissueReason;
 use bankgate_domain::ids::CardId;

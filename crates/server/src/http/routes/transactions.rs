@@ -2,13 +2,14 @@
 
 use super::accounts::account_id;
 use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::Path;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::http::wire::transaction::{
     TransactionChangesBody, TransactionResponse, TransactionWire,
 };
 use crate::http::AppState;
 use crate::services::{Entity, ServiceError};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use bankgate_domain::ids::TransactionId;
 use bankgate_domain::time_format::parse_date;
