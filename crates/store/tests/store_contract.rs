@@ -1,5 +1,7 @@
 //! The store's contract, run against every engine available: SQLite always, PostgreSQL when
 //! BANKGATE_TEST_POSTGRES_URL is set. Each test gets a database of its own.
+// Helpers outside #[test] functions panic on setup failures too; that is what a test wants.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use bankgate_backoffice::{AccountStatus, BoAccount, BoCard, BoTransaction, TransactionState};
 use bankgate_db::testing::{test_engines, TestDatabase};
@@ -126,8 +128,10 @@ async fn users_are_unique_by_name_and_keep_their_profile() {
             Some((id.clone(), "hash".to_owned()))
         );
         assert_eq!(store.find_credentials("nobody").await.unwrap(), None);
-        let mut profile = UserProfile::default();
-        profile.language_code = "fr".into();
+        let profile = UserProfile {
+            language_code: "fr".into(),
+            ..UserProfile::default()
+        };
         let updated = store
             .update_profile(&id, &profile, T0 + Duration::minutes(1))
             .await
