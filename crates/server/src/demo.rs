@@ -118,7 +118,7 @@ async fn seed_checking(
     )
     .await?;
     onboarding.make_main(&stored).await?;
-    let account = stored.account;
+    let account = stored.account.clone();
     let spent: i64 = PURCHASES.iter().map(|p| p.1).sum();
     deposit(
         onboarding,
@@ -135,7 +135,7 @@ async fn seed_checking(
         activated: true,
     };
     let card = onboarding
-        .issue_card("checking-card", &account.id_bo, card)
+        .issue_card("checking-card", &stored, card)
         .await?;
     for (days_ago, cents, mcc, merchant) in PURCHASES {
         let at = now - Duration::days(days_ago);
@@ -161,9 +161,8 @@ async fn seed_savings(
     name_on_card: &str,
     now: OffsetDateTime,
 ) -> Result<()> {
-    let savings = open(onboarding, "savings", "Savings", "savings", Currency::USD)
-        .await?
-        .account;
+    let savings_stored = open(onboarding, "savings", "Savings", "savings", Currency::USD).await?;
+    let savings = savings_stored.account.clone();
     deposit(
         onboarding,
         "savings-opening",
@@ -188,7 +187,7 @@ async fn seed_savings(
         activated: false,
     };
     onboarding
-        .issue_card("savings-card", &savings.id_bo, card)
+        .issue_card("savings-card", &savings_stored, card)
         .await?;
     let euro = open(
         onboarding,

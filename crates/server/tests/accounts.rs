@@ -504,3 +504,31 @@ async fn modify_transaction_under_every_alias() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn accounts_name_their_linked_card_from_the_first_call() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let token = app.demo.token();
+        // Before any card call: the cards issued at onboarding are already known.
+        let accounts = app.get("/accounts", token).await.ok().clone();
+        let cards = app.get("/cards", token).await.ok().clone();
+        for card in cards["cards"].as_array().unwrap() {
+            let account = accounts["accounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["AFiAccountId"] == card["AFiAccountId"])
+                .expect("the card's account is listed");
+            assert_eq!(account["AFiCardId"], card["AFiCardId"], "{engine:?}");
+        }
+        let euro = accounts["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["balance"]["currency"] == "EUR")
+            .unwrap();
+        assert!(euro["AFiCardId"].is_null(), "the EUR account has no card");
+        app.stop().await;
+    }
+}

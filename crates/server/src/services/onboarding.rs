@@ -157,21 +157,32 @@ impl Onboarding<'_> {
             .await
     }
 
+    /// Issues a card on an account opened in this onboarding and records it.
     pub async fn issue_card(
         &self,
         step: &str,
-        account: &BoRef,
+        account: &StoredAccount,
         request: IssueCard,
     ) -> Result<BoCard> {
-        let (key, request) = (&self.key(step), &request);
-        self.services
+        let (key, request, account_ref) = (&self.key(step), &request, &account.account.id_bo);
+        let card = self
+            .services
             .call_back_office(
                 &self.back_office,
                 "cards.issue",
                 Entity::Card,
-                |bo| async move { bo.require_cards()?.issue_card(account, request, key).await },
+                |bo| async move {
+                    bo.require_cards()?
+                        .issue_card(account_ref, request, key)
+                        .await
+                },
             )
-            .await
+            .await?;
+        let issued = [(card.clone(), account.id.clone())];
+        self.services
+            .record_cards(&self.user, &self.back_office, &issued)
+            .await?;
+        Ok(card)
     }
 }
 
