@@ -10,6 +10,7 @@ pub mod mask;
 pub mod money;
 pub mod patch;
 pub mod restrictions;
+pub mod routing;
 pub mod time_format;
 pub mod user;
 
