@@ -35,6 +35,15 @@ pub trait BackOffice: Send + Sync + 'static {
     fn card_authorization(&self) -> Option<&dyn CardAuthorizationApi> {
         None
     }
+    fn transfers(&self) -> Option<&dyn TransfersApi> {
+        None
+    }
+    fn payments(&self) -> Option<&dyn PaymentsApi> {
+        None
+    }
+    fn rates(&self) -> Option<&dyn RatesApi> {
+        None
+    }
 }
 
 impl dyn BackOffice {
@@ -58,6 +67,15 @@ impl dyn BackOffice {
     pub fn require_card_authorization(&self) -> Result<&dyn CardAuthorizationApi> {
         self.card_authorization()
             .ok_or_else(|| self.unsupported("card authorization"))
+    }
+    pub fn require_transfers(&self) -> Result<&dyn TransfersApi> {
+        self.transfers().ok_or_else(|| self.unsupported("transfers"))
+    }
+    pub fn require_payments(&self) -> Result<&dyn PaymentsApi> {
+        self.payments().ok_or_else(|| self.unsupported("payments"))
+    }
+    pub fn require_rates(&self) -> Result<&dyn RatesApi> {
+        self.rates().ok_or_else(|| self.unsupported("rates"))
     }
 }
 
@@ -120,4 +138,44 @@ pub trait CardsApi: Send + Sync {
 #[async_trait]
 pub trait CardAuthorizationApi: Send + Sync {
     async fn authorize(&self, request: &AuthorizationRequest) -> Result<AuthorizationOutcome>;
+}
+
+/// Moving money between accounts: within the back office in one step, or across back offices as two
+/// legs through each one's settlement account. Every call is idempotent by its key, and a refusal
+/// (not enough money, a closed account, a currency the account does not hold) writes nothing.
+#[async_trait]
+pub trait TransfersApi: Send + Sync {
+    /// Debits `from` and credits `to` in one ledger entry.
+    async fn book_transfer(
+        &self,
+        transfer: &BookTransfer,
+        key: &IdempotencyKey,
+    ) -> Result<TransferLegs>;
+    /// Debits a customer account into the settlement account, if its available balance covers it.
+    async fn debit_to_settlement(
+        &self,
+        leg: &SettlementLeg,
+        key: &IdempotencyKey,
+    ) -> Result<BoTransaction>;
+    /// Credits a customer account out of the settlement account.
+    async fn credit_from_settlement(
+        &self,
+        leg: &SettlementLeg,
+        key: &IdempotencyKey,
+    ) -> Result<BoTransaction>;
+}
+
+/// Payments out of the bank to beneficiaries, over the rails the back office offers.
+#[async_trait]
+pub trait PaymentsApi: Send + Sync {
+    /// Debits the account and sends the money to the payee. Refused payee details write nothing.
+    async fn pay_out(&self, payout: &Payout, key: &IdempotencyKey) -> Result<BoTransaction>;
+    /// Keeps a card number for push-to-card payments and returns the reference to pay it by.
+    async fn vault_card(&self, card: &CardToVault, key: &IdempotencyKey) -> Result<BoRef>;
+}
+
+/// Currency conversion quotes.
+#[async_trait]
+pub trait RatesApi: Send + Sync {
+    async fn rates(&self) -> Result<RateBoard>;
 }

@@ -9,7 +9,10 @@ mod error;
 mod registry;
 mod types;
 
-pub use api::{AccountsApi, BackOffice, CardAuthorizationApi, CardsApi, CustomersApi};
+pub use api::{
+    AccountsApi, BackOffice, CardAuthorizationApi, CardsApi, CustomersApi, PaymentsApi, RatesApi,
+    TransfersApi,
+};
 pub use error::BackOfficeError;
 pub use registry::{BackOfficeRegistry, CallObserver};
 pub use types::*;

@@ -1,11 +1,12 @@
 //! What back offices and bankgate exchange, in domain terms. Back-office ids are [`BoRef`]s; bankgate's
 //! own ids never cross this boundary. Sensitive numbers arrive masked.
 
+pub use bankgate_domain::beneficiary::Rail;
 use bankgate_domain::card::Expiry;
 use bankgate_domain::ids::BoRef;
 use bankgate_domain::mask::MaskedPan;
 use bankgate_domain::restrictions::{CardRestrictions, DeclineReason};
-use bankgate_domain::Money;
+use bankgate_domain::{Money, Rate};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
@@ -137,7 +138,11 @@ pub struct BoTransaction {
     pub state: TransactionState,
     pub card_id_bo: Option<BoRef>,
     pub mcc: Option<String>,
+    /// The end-to-end reference: for movements bankgate asked for, bankgate's operation id.
     pub reference: String,
+    /// For a movement converted between currencies: the rate applied and the other side's amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fx: Option<FxDetail>,
     pub recorded_at: OffsetDateTime,
     pub value_at: OffsetDateTime,
     pub completed_at: Option<OffsetDateTime>,
@@ -181,4 +186,125 @@ pub struct AuthorizationRequest {
 pub enum AuthorizationOutcome {
     Approved { transaction: BoTransaction },
     Declined { reason: DeclineReason },
+}
+
+/// How a converted movement was converted: `rate` units of the credited currency per unit of the debited
+/// one, and the amount on the other side of the conversion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FxDetail {
+    pub rate: Rate,
+    pub counter_amount: Money,
+}
+
+/// A transfer between two accounts of the same back office. `debit` leaves `from` and `credit` reaches
+/// `to`, both positive; they differ in currency exactly when `fx` is set, and then `credit` is `debit`
+/// converted at `fx.rate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookTransfer {
+    pub from: BoRef,
+    pub to: BoRef,
+    pub debit: Money,
+    pub credit: Money,
+    pub rate: Option<Rate>,
+    pub narrative_debit: String,
+    pub narrative_credit: String,
+    pub reference: String,
+}
+
+/// Both statement lines of a book transfer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferLegs {
+    pub debit: BoTransaction,
+    pub credit: BoTransaction,
+}
+
+/// Why money moves between a customer account and the back office's settlement account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LegKind {
+    /// One side of a transfer whose other side is at another back office.
+    Transfer,
+    /// Giving back a debit whose transfer could not be completed.
+    Reversal,
+}
+
+/// One side of a movement between back offices: `amount` (positive) leaves or reaches `account` through
+/// this back office's settlement account. `fx` is recorded on the line when the movement was converted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementLeg {
+    pub account: BoRef,
+    pub amount: Money,
+    pub kind: LegKind,
+    pub narrative: String,
+    pub reference: String,
+    pub fx: Option<FxDetail>,
+}
+
+/// Where a payment out of the bank goes. Card destinations travel as the back office's vault reference,
+/// never as a number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payee {
+    pub rail: Rail,
+    pub name: String,
+    /// The rail's routing details (routing and account number, IBAN and BIC, PayPal id, card vault
+    /// reference, postal address), as the rail needs them.
+    pub details: std::collections::BTreeMap<String, String>,
+}
+
+/// A payment out of `account` to a payee outside the back office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payout {
+    pub account: BoRef,
+    pub amount: Money,
+    pub payee: Payee,
+    pub narrative: String,
+    pub reference: String,
+}
+
+/// A card number to keep in the back office's vault for push-to-card payments.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardToVault {
+    pub pan: String,
+    pub expiry: Expiry,
+    pub holder_name: String,
+}
+
+impl std::fmt::Debug for CardToVault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardToVault")
+            .field("expiry", &self.expiry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One quoted currency pair: how many `dst` one `src` buys from this back office (`buy`, what customers
+/// converting src into dst get) and what it sells at. A common rate has `buy == sell`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateQuote {
+    pub src: bankgate_domain::Currency,
+    pub dst: bankgate_domain::Currency,
+    pub buy: Rate,
+    pub sell: Rate,
+}
+
+/// Everything a back office quotes, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateBoard {
+    pub base_currency: bankgate_domain::Currency,
+    pub quotes: Vec<RateQuote>,
+    pub refreshed_at: OffsetDateTime,
+}
+
+impl RateBoard {
+    /// The rate a customer converting `src` into `dst` gets, if quoted.
+    pub fn conversion_rate(
+        &self,
+        src: bankgate_domain::Currency,
+        dst: bankgate_domain::Currency,
+    ) -> Option<Rate> {
+        self.quotes
+            .iter()
+            .find(|q| q.src == src && q.dst == dst)
+            .map(|q| q.buy)
+    }
 }

@@ -93,6 +93,13 @@ id_type!(
 id_type!(
     /// A device the user has logged in from (`AFiDeviceId`, also the linklink id).
     DeviceId, "dev");
+id_type!(
+    /// A payment destination the user registered (`AFiBeneficiaryId`).
+    BeneficiaryId, "ben");
+id_type!(
+    /// One money operation or queued action (a transfer, a remittance, a beneficiary deletion): the
+    /// durable job that carries it out, and the `reference` front ends and back offices see.
+    OperationId, "opr");
 
 /// The id a back office gives to one of its own objects (`accountIdBO`, `cardIdBO`, ...). Opaque to bankgate.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

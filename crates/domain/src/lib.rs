@@ -3,12 +3,14 @@
 //! offices must agree on. Nothing here does I/O.
 #![forbid(unsafe_code)]
 
+pub mod beneficiary;
 pub mod card;
 pub mod clock;
 pub mod ids;
 pub mod mask;
 pub mod money;
 pub mod patch;
+pub mod rate;
 pub mod restrictions;
 pub mod routing;
 pub mod time_format;
@@ -16,3 +18,4 @@ pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use money::{Currency, Money, MoneyError};
+pub use rate::Rate;

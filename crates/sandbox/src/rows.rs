@@ -153,6 +153,7 @@ impl TransactionRow {
             card_id_bo: self.card_id.map(BoRef),
             mcc: self.mcc,
             reference: self.reference,
+            fx: None,
             recorded_at: from_millis(self.recorded_at),
             value_at: from_millis(self.value_at),
             completed_at: self.completed_at.map(from_millis),

@@ -102,6 +102,7 @@ fn bo_transaction(id: &str, account: &str, cents: i64, value_at: OffsetDateTime)
         card_id_bo: None,
         mcc: Some("5814".into()),
         reference: "ref".into(),
+        fx: None,
         recorded_at: value_at,
         value_at,
         completed_at: Some(value_at),
