@@ -69,7 +69,8 @@ impl dyn BackOffice {
             .ok_or_else(|| self.unsupported("card authorization"))
     }
     pub fn require_transfers(&self) -> Result<&dyn TransfersApi> {
-        self.transfers().ok_or_else(|| self.unsupported("transfers"))
+        self.transfers()
+            .ok_or_else(|| self.unsupported("transfers"))
     }
     pub fn require_payments(&self) -> Result<&dyn PaymentsApi> {
         self.payments().ok_or_else(|| self.unsupported("payments"))
@@ -177,5 +178,5 @@ pub trait PaymentsApi: Send + Sync {
 /// Currency conversion quotes.
 #[async_trait]
 pub trait RatesApi: Send + Sync {
-    async fn rates(&self) -> Result<RateBoard>;
+    async fn rate_board(&self) -> Result<RateBoard>;
 }

@@ -20,6 +20,14 @@ pub fn random_base36(len: usize) -> String {
         .collect()
 }
 
+/// A new undo id: five random lowercase letters, as the reference's undo ids are (`"ozqtz"`).
+pub fn new_undo_id() -> String {
+    let mut rng = rand::rng();
+    (0..5)
+        .map(|_| char::from(rng.random_range(b'a'..=b'z')))
+        .collect()
+}
+
 /// Whether `s` can be an id at all: non-empty, bounded, and made of URL-safe characters. Ids that pass
 /// this may still name nothing; that is a 404 further in.
 pub fn is_plausible_id(s: &str) -> bool {

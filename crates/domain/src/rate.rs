@@ -93,7 +93,8 @@ impl Rate {
 
     /// The rate that converts back: 1 / self, rounded to eight decimals.
     pub fn inverse(&self) -> Rate {
-        let scaled = (RATE_SCALE * RATE_SCALE + i128::from(self.scaled) / 2) / i128::from(self.scaled);
+        let scaled =
+            (RATE_SCALE * RATE_SCALE + i128::from(self.scaled) / 2) / i128::from(self.scaled);
         Rate {
             scaled: i64::try_from(scaled.max(1)).unwrap_or(i64::MAX),
         }
@@ -138,7 +139,16 @@ mod tests {
         assert_eq!(rate("0.92").to_decimal_string(), "0.92");
         assert_eq!(rate("1").to_decimal_string(), "1");
         assert_eq!(rate("1.08695652").to_decimal_string(), "1.08695652");
-        for bad in ["", "-1", "0", "0.000000000", "1.123456789", "abc", ".5", "1e3"] {
+        for bad in [
+            "",
+            "-1",
+            "0",
+            "0.000000000",
+            "1.123456789",
+            "abc",
+            ".5",
+            "1e3",
+        ] {
             assert!(Rate::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -157,7 +167,10 @@ mod tests {
         );
         // 0.01 * 0.92 = 0.0092 -> 0.01; 0.01 * 0.4 -> 0.00
         assert_eq!(rate("0.4").convert(usd(1), Currency::EUR).unwrap().minor, 0);
-        assert_eq!(rate("0.5").convert(usd(-1), Currency::EUR).unwrap().minor, -1);
+        assert_eq!(
+            rate("0.5").convert(usd(-1), Currency::EUR).unwrap().minor,
+            -1
+        );
     }
 
     #[test]
@@ -165,12 +178,16 @@ mod tests {
         let jpy = Currency::parse("JPY").unwrap();
         // 1.00 USD at 150.5 = 150.5 JPY -> 151
         assert_eq!(
-            rate("150.5").convert(Money::new(100, Currency::USD), jpy).unwrap(),
+            rate("150.5")
+                .convert(Money::new(100, Currency::USD), jpy)
+                .unwrap(),
             Money::new(151, jpy)
         );
         // 151 JPY at 0.00664452 = 1.00332252 USD -> 1.00
         assert_eq!(
-            rate("0.00664452").convert(Money::new(151, jpy), Currency::USD).unwrap(),
+            rate("0.00664452")
+                .convert(Money::new(151, jpy), Currency::USD)
+                .unwrap(),
             Money::new(100, Currency::USD)
         );
     }

@@ -196,6 +196,8 @@ async fn book_deposit(
         narrative: &deposit.narrative,
         card_id: None,
         mcc: None,
+        reference: None,
+        fx: None,
         recorded_at_ms: now,
         value_at_ms: to_millis(deposit.value_at),
     };

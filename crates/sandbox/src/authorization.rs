@@ -88,6 +88,8 @@ impl Sandbox {
             narrative,
             card_id: Some(card.id_bo.as_str()),
             mcc: Some(&request.mcc),
+            reference: None,
+            fx: None,
             recorded_at_ms: now,
             value_at_ms: to_millis(request.at),
         };

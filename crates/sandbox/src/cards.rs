@@ -17,7 +17,6 @@ use bankgate_domain::ids::BoRef;
 use bankgate_domain::mask::MaskedPan;
 use bankgate_domain::restrictions::{CardRestrictions, RestrictionUpdate};
 use sqlx::AnyConnection;
-use time::UtcOffset;
 
 /// How long a newly issued or reissued card is valid.
 const CARD_VALIDITY_YEARS: i32 = 3;
@@ -223,10 +222,7 @@ impl Sandbox {
     }
 
     fn new_expiry(&self) -> Expiry {
-        Expiry::years_after(
-            self.clock.now().to_offset(UtcOffset::UTC).date(),
-            CARD_VALIDITY_YEARS,
-        )
+        Expiry::years_after(self.today_utc(), CARD_VALIDITY_YEARS)
     }
 }
 

@@ -25,6 +25,9 @@ pub enum SandboxError {
     Invariant(String),
     #[error("PIN hashing failed: {0}")]
     PinHash(String),
+    /// [`crate::SandboxOptions`] the sandbox cannot run with.
+    #[error("invalid sandbox options: {0}")]
+    InvalidOptions(String),
 }
 
 impl SandboxError {

@@ -90,6 +90,35 @@ impl<'k> IdempotentCall<'k> {
         }
     }
 
+    /// Ends a fresh call with its outcome: a success is recorded and committed by
+    /// [`IdempotentCall::finish`]; a failure is rolled back. A refusal can be the shadow of a concurrent
+    /// call with the same key that committed first (on PostgreSQL both may start before either records,
+    /// and the first one's debit can leave too little for the second), so a refused call answers with
+    /// that call's result when there is one, as the repeat it was.
+    pub(crate) async fn conclude<T>(
+        &self,
+        db: &Db,
+        tx: Tx,
+        outcome: Result<T, SandboxError>,
+        now_ms: i64,
+    ) -> Result<T, SandboxError>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        let error = match outcome {
+            Ok(result) => return self.finish(db, tx, result, now_ms).await,
+            Err(error) => error,
+        };
+        tx.rollback().await?;
+        if matches!(error, SandboxError::Rejected { .. }) {
+            let mut conn = db.write().acquire().await?;
+            if let Some(first) = self.stored(&mut conn).await? {
+                return Ok(first);
+            }
+        }
+        Err(error)
+    }
+
     async fn stored<T: DeserializeOwned>(
         &self,
         conn: &mut AnyConnection,

@@ -1,6 +1,8 @@
 //! A small but real core-banking system, used as bankgate's built-in sandbox back office. It keeps
-//! customers, deposit accounts on a double-entry ledger, payment cards with their controls, and decides
-//! card authorizations, all in its own database (SQLite or PostgreSQL, never the middleware's).
+//! customers, deposit accounts on a double-entry ledger, payment cards with their controls, decides card
+//! authorizations, moves money between accounts (converting between currencies at its quoted rates) and
+//! to other back offices and payees, all in its own database (SQLite or PostgreSQL, never the
+//! middleware's).
 //!
 //! Money moves only through the `ledger` module: every entry balances to zero per currency and an
 //! account's stored balances change in the same transaction as its postings. [`Sandbox::ledger_report`]
@@ -14,18 +16,26 @@ mod customers;
 mod error;
 mod idempotency;
 mod ledger;
+mod movement;
 mod numbers;
+mod payouts;
 mod pin;
+mod rates;
 mod report;
 mod rows;
+mod settlement;
 mod transactions;
+mod transfers;
+mod vault;
 
 pub use error::SandboxError;
+pub use rates::SandboxOptions;
 pub use report::{AccountMismatch, LedgerReport};
 
 use async_trait::async_trait;
 use bankgate_backoffice::{
     AccountsApi, BackOffice, BackOfficeError, CardAuthorizationApi, CardsApi, CustomersApi,
+    PaymentsApi, RatesApi, TransfersApi,
 };
 use bankgate_db::Db;
 use bankgate_domain::ids::BackOfficeId;
@@ -34,6 +44,7 @@ use bankgate_domain::Clock;
 use sqlx::migrate::Migrator;
 use std::fmt;
 use std::sync::Arc;
+use time::{Date, UtcOffset};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -45,15 +56,27 @@ pub struct Sandbox {
     clock: Arc<dyn Clock>,
     /// Every account of this sandbox shares it, like the accounts of one real bank.
     routing_number: String,
+    options: SandboxOptions,
 }
 
 impl Sandbox {
-    /// Opens the sandbox `id` on `db`, creating or upgrading its tables first.
+    /// Opens the sandbox `id` on `db` with the default options, creating or upgrading its tables first.
     pub async fn open(
         id: BackOfficeId,
         db: Db,
         clock: Arc<dyn Clock>,
     ) -> Result<Sandbox, SandboxError> {
+        Self::open_with(id, db, clock, SandboxOptions::default()).await
+    }
+
+    /// Opens the sandbox `id` on `db` with `options`, creating or upgrading its tables first.
+    pub async fn open_with(
+        id: BackOfficeId,
+        db: Db,
+        clock: Arc<dyn Clock>,
+        options: SandboxOptions,
+    ) -> Result<Sandbox, SandboxError> {
+        options.validate()?;
         db.migrate(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
         let routing_number = numbers::routing_number_for(&id);
         Ok(Sandbox {
@@ -61,6 +84,7 @@ impl Sandbox {
             db,
             clock,
             routing_number,
+            options,
         })
     }
 
@@ -72,6 +96,11 @@ impl Sandbox {
     /// Now, as the store keeps times. Taken once per operation so all its rows agree.
     fn now_ms(&self) -> i64 {
         to_millis(self.clock.now())
+    }
+
+    /// Today's date in UTC, which card expiries are judged by at the bank.
+    fn today_utc(&self) -> Date {
+        self.clock.now().to_offset(UtcOffset::UTC).date()
     }
 }
 
@@ -111,6 +140,18 @@ impl BackOffice for Sandbox {
     }
 
     fn card_authorization(&self) -> Option<&dyn CardAuthorizationApi> {
+        Some(self)
+    }
+
+    fn transfers(&self) -> Option<&dyn TransfersApi> {
+        Some(self)
+    }
+
+    fn payments(&self) -> Option<&dyn PaymentsApi> {
+        Some(self)
+    }
+
+    fn rates(&self) -> Option<&dyn RatesApi> {
         Some(self)
     }
 }

@@ -4,13 +4,15 @@
 //! card rows never select the PAN at all.
 
 use crate::error::SandboxError;
-use bankgate_backoffice::{AccountStatus, BoAccount, BoCard, BoTransaction, TransactionState};
+use bankgate_backoffice::{
+    AccountStatus, BoAccount, BoCard, BoTransaction, FxDetail, TransactionState,
+};
 use bankgate_domain::card::Expiry;
 use bankgate_domain::ids::BoRef;
 use bankgate_domain::mask::{mask_account_number, MaskedPan};
 use bankgate_domain::restrictions::CardRestrictions;
 use bankgate_domain::time_format::from_millis;
-use bankgate_domain::{Currency, Money};
+use bankgate_domain::{Currency, Money, Rate};
 
 fn currency(code: &str) -> Result<Currency, SandboxError> {
     Currency::parse(code).map_err(SandboxError::corrupt)
@@ -133,15 +135,23 @@ pub(crate) struct TransactionRow {
     recorded_at: i64,
     value_at: i64,
     completed_at: Option<i64>,
+    fx_rate: Option<String>,
+    fx_counter_minor: Option<i64>,
+    fx_counter_currency: Option<String>,
 }
 
 impl TransactionRow {
     pub(crate) const SELECT: &'static str =
         "SELECT id, account_id, amount_minor, currency, txn_type, \
-         type_name, narrative, state, card_id, mcc, reference, recorded_at, value_at, completed_at \
-         FROM sbx_transactions";
+         type_name, narrative, state, card_id, mcc, reference, recorded_at, value_at, completed_at, \
+         fx_rate, fx_counter_minor, fx_counter_currency FROM sbx_transactions";
 
     pub(crate) fn into_transaction(self) -> Result<BoTransaction, SandboxError> {
+        let fx = fx_detail(
+            self.fx_rate,
+            self.fx_counter_minor,
+            self.fx_counter_currency,
+        )?;
         Ok(BoTransaction {
             id_bo: BoRef(self.id),
             account_id_bo: BoRef(self.account_id),
@@ -153,11 +163,29 @@ impl TransactionRow {
             card_id_bo: self.card_id.map(BoRef),
             mcc: self.mcc,
             reference: self.reference,
-            fx: None,
+            fx,
             recorded_at: from_millis(self.recorded_at),
             value_at: from_millis(self.value_at),
             completed_at: self.completed_at.map(from_millis),
         })
+    }
+}
+
+/// The three fx columns are written together: all set or all NULL.
+fn fx_detail(
+    rate: Option<String>,
+    counter_minor: Option<i64>,
+    counter_currency: Option<String>,
+) -> Result<Option<FxDetail>, SandboxError> {
+    match (rate, counter_minor, counter_currency) {
+        (None, None, None) => Ok(None),
+        (Some(rate), Some(minor), Some(code)) => Ok(Some(FxDetail {
+            rate: Rate::parse(&rate).map_err(SandboxError::corrupt)?,
+            counter_amount: Money::new(minor, currency(&code)?),
+        })),
+        partial => Err(SandboxError::corrupt(format_args!(
+            "partial fx columns {partial:?}"
+        ))),
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::error::SandboxError;
 use crate::numbers::new_id;
 use crate::rows::TransactionRow;
-use bankgate_backoffice::{BoTransaction, TransactionQuery, TransactionState};
+use bankgate_backoffice::{BoTransaction, FxDetail, TransactionQuery, TransactionState};
 use bankgate_domain::ids::random_base36;
 use bankgate_domain::time_format::to_millis;
 use bankgate_domain::Money;
@@ -21,6 +21,10 @@ pub(crate) struct NewTransaction<'a> {
     pub narrative: &'a str,
     pub card_id: Option<&'a str>,
     pub mcc: Option<&'a str>,
+    /// The caller's end-to-end reference; movements nobody asked for by reference get a random one.
+    pub reference: Option<&'a str>,
+    /// The conversion, for a line whose movement changed currency.
+    pub fx: Option<FxDetail>,
     pub recorded_at_ms: i64,
     pub value_at_ms: i64,
 }
@@ -31,10 +35,14 @@ pub(crate) async fn record(
     new: &NewTransaction<'_>,
 ) -> Result<BoTransaction, SandboxError> {
     let id = new_id("tx");
+    let reference = new
+        .reference
+        .map_or_else(|| random_base36(12), str::to_owned);
     sqlx::query(
         "INSERT INTO sbx_transactions (id, account_id, entry_id, amount_minor, currency, txn_type, type_name, \
-         narrative, state, card_id, mcc, reference, recorded_at, value_at, completed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         narrative, state, card_id, mcc, reference, recorded_at, value_at, completed_at, fx_rate, \
+         fx_counter_minor, fx_counter_currency) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
     .bind(&id)
     .bind(new.account_id)
@@ -47,11 +55,15 @@ pub(crate) async fn record(
     .bind(TransactionState::Confirmed.as_str())
     .bind(new.card_id)
     .bind(new.mcc)
-    .bind(random_base36(12))
+    .bind(reference)
     .bind(new.recorded_at_ms)
     .bind(new.value_at_ms)
     // Everything the sandbox records settles at once.
     .bind(new.recorded_at_ms)
+    // The rate as its exact decimal text: a float column would not give back the rate that was applied.
+    .bind(new.fx.map(|fx| fx.rate.to_decimal_string()))
+    .bind(new.fx.map(|fx| fx.counter_amount.minor))
+    .bind(new.fx.map(|fx| fx.counter_amount.currency.as_str().to_owned()))
     .execute(&mut *conn)
     .await?;
     let sql = format!("{} WHERE id = $1", TransactionRow::SELECT);

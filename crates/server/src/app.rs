@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::http::paths::normalize_request;
 use crate::metrics::Metrics;
+use crate::services::jobs::spawn_job_runner;
 use crate::services::Services;
 use crate::{admin, demo, http};
 use anyhow::Context;
@@ -56,6 +57,7 @@ pub struct Running {
     pub services: Services,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
+    job_runner: JoinHandle<()>,
 }
 
 impl Running {
@@ -65,6 +67,7 @@ impl Running {
         for task in self.tasks {
             let _ = task.await;
         }
+        let _ = self.job_runner.await;
     }
 
     /// Waits until both listeners end (after [`Running::stop`] or a fatal error).
@@ -72,6 +75,7 @@ impl Running {
         for task in self.tasks {
             task.await??;
         }
+        self.job_runner.await?;
         Ok(())
     }
 
@@ -108,6 +112,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         .layer(http::router(services.clone(), metrics.clone()));
     let api = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(api);
     let ops = admin::router(services.clone(), metrics, admin_token).into_make_service();
+    let job_runner = spawn_job_runner(services.clone(), stopped.clone());
     let tasks = vec![
         tokio::spawn(
             axum::serve(public, api)
@@ -127,6 +132,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         services,
         shutdown,
         tasks,
+        job_runner,
     })
 }
 

@@ -34,6 +34,16 @@ pub struct Config {
     pub login_window_minutes: u64,
     pub login_max_failures_per_user: i64,
     pub login_max_failures_per_address: i64,
+    /// Undo window of transfers, remittances and card payments, in milliseconds (0: run at once).
+    pub undo_window_movement_ms: u64,
+    /// Undo window of beneficiary deletions, in milliseconds.
+    pub undo_window_beneficiary_deletion_ms: u64,
+    /// Attempts a queued operation gets while failing it is still safe.
+    pub job_max_attempts: u32,
+    /// Queued operations a node runs at once.
+    pub job_workers: usize,
+    /// How often a node looks for due operations when nothing wakes it sooner, in milliseconds.
+    pub job_poll_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -51,6 +61,11 @@ impl Default for Config {
             login_window_minutes: 15,
             login_max_failures_per_user: 5,
             login_max_failures_per_address: 20,
+            undo_window_movement_ms: 10_000,
+            undo_window_beneficiary_deletion_ms: 120_000,
+            job_max_attempts: 5,
+            job_workers: 32,
+            job_poll_interval_ms: 50,
         }
     }
 }
@@ -93,6 +108,12 @@ impl Config {
         if self.session_idle_minutes == 0 || self.session_absolute_minutes == 0 {
             bail!("session lifetimes must be positive");
         }
+        if self.job_max_attempts < 1 || self.job_workers < 1 {
+            bail!("job_max_attempts and job_workers must be at least 1");
+        }
+        if !(1..=100).contains(&self.job_poll_interval_ms) {
+            bail!("job_poll_interval_ms must be 1 to 100, so due operations start within 100 ms");
+        }
         if self.login_max_failures_per_user < 1 || self.login_max_failures_per_address < 1 {
             bail!("login failure limits must be at least 1");
         }
@@ -128,6 +149,13 @@ impl Config {
             login_window: minutes(self.login_window_minutes),
             login_max_failures_per_user: self.login_max_failures_per_user,
             login_max_failures_per_address: self.login_max_failures_per_address,
+            undo_window_movement: Duration::from_millis(self.undo_window_movement_ms),
+            undo_window_beneficiary_deletion: Duration::from_millis(
+                self.undo_window_beneficiary_deletion_ms,
+            ),
+            job_max_attempts: self.job_max_attempts,
+            job_workers: self.job_workers,
+            job_poll_interval: Duration::from_millis(self.job_poll_interval_ms),
         }
     }
 }

@@ -7,8 +7,12 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod beneficiaries;
 mod cache;
 mod cards;
+mod holds;
+mod idempotency;
+mod jobs;
 mod json;
 pub mod memo;
 mod records;
@@ -16,6 +20,10 @@ mod sessions;
 mod transactions;
 mod users;
 
+pub use beneficiaries::{BeneficiaryRecord, NewBeneficiaryRecord};
+pub use holds::{HoldPosition, NewHold};
+pub use idempotency::{IdempotencyBegin, StoredResponse};
+pub use jobs::{Cancelled, Enqueued, JobKind, JobOutcome, JobRecord, JobState, NewJob};
 pub use records::*;
 
 use bankgate_db::{Db, DbError};
@@ -33,6 +41,9 @@ pub enum StoreError {
     Missing(&'static str),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A stored value bankgate wrote itself could not be read back.
+    #[error("invalid stored {0}")]
+    Invalid(&'static str),
     #[error("stored JSON could not be read: {0}")]
     Corrupt(#[from] serde_json::Error),
 }

@@ -75,6 +75,24 @@ impl Store {
             .collect()
     }
 
+    /// bankgate's id of the user's transaction `id_bo` at `back_office`, if it has been recorded.
+    pub async fn transaction_id_by_bo(
+        &self,
+        user: &UserId,
+        back_office: &BackOfficeId,
+        id_bo: &str,
+    ) -> Result<Option<TransactionId>> {
+        let row: Option<(String,)> = query_as(
+            "SELECT id FROM transactions WHERE back_office_id = $1 AND id_bo = $2 AND user_id = $3",
+        )
+        .bind(back_office.as_str())
+        .bind(id_bo)
+        .bind(user.as_str())
+        .fetch_optional(self.db.read())
+        .await?;
+        Ok(row.map(|(id,)| TransactionId::from_trusted(id)))
+    }
+
     /// One transaction of one of the user's accounts; None if it is not there.
     pub async fn get_transaction(
         &self,

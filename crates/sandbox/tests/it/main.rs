@@ -5,7 +5,12 @@
 mod authorization;
 mod cards;
 mod common;
+mod concurrency;
 mod idempotency;
 mod onboarding;
+mod payouts;
 mod persistence;
+mod rates;
+mod settlement;
 mod statements;
+mod transfers;

@@ -85,6 +85,8 @@ fn not_found(entity: Entity) -> ApiError {
         Entity::Card => ("CARD_NOT_FOUND", "Card not found"),
         Entity::Transaction => ("TRANSACTION_NOT_FOUND", "Transaction not found"),
         Entity::Device => ("DEVICE_NOT_FOUND", "Device not found"),
+        Entity::Beneficiary => ("BENEFICIARY_NOT_FOUND", "Beneficiary not found"),
+        Entity::Undo => ("UNDO_NOT_FOUND", "No such queued action"),
     };
     ApiError::not_found(code, message)
 }
@@ -125,6 +127,7 @@ impl From<ServiceError> for ApiError {
                 "RESTRICTION_REFUSED",
                 format!("Failed modifying card restrictions: {reason}"),
             ),
+            E::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
             E::BackOfficeRefused { message } => {
                 ApiError::new(StatusCode::CONFLICT, "BACK_OFFICE_REFUSED", message)
             }

@@ -4,6 +4,7 @@
 pub mod docs_page;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod paths;
 pub mod routes;
 pub mod wire;
@@ -14,7 +15,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::Router;
 use error::ApiError;
-use routes::{accounts, cards, devices, docs, ping, token, transactions, user};
+use routes::{
+    accounts, beneficiaries, cards, devices, docs, ping, rates, token, transactions, transfers,
+    undo, user,
+};
 use std::sync::Arc;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::OpenApi as OpenApiDoc;
@@ -80,6 +84,23 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::reissue_card))
         .routes(routes!(cards::restrict_card))
         .routes(routes!(cards::switch_card))
+        .routes(routes!(transfers::acc2acc))
+        .routes(routes!(transfers::acc2ben))
+        .routes(routes!(transfers::remittance))
+        .routes(routes!(transfers::credit_card_payment))
+        .routes(routes!(
+            beneficiaries::list_beneficiaries,
+            beneficiaries::add_beneficiary
+        ))
+        .routes(routes!(
+            beneficiaries::modify_beneficiary,
+            beneficiaries::delete_beneficiary
+        ))
+        .routes(routes!(undo::list_undo))
+        .routes(routes!(undo::get_undo, undo::cancel_undo))
+        .routes(routes!(undo::undo_now))
+        .routes(routes!(undo::undo_all_now))
+        .routes(routes!(rates::get_rates))
         .routes(routes!(docs::openapi_json))
         .routes(routes!(docs::docs_page))
 }
@@ -104,6 +125,7 @@ pub fn router(services: Services, metrics: Arc<Metrics>) -> Router {
     router
         .fallback(|| async { ApiError::not_found("NO_SUCH_ROUTE", "no such route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(from_fn_with_state(metrics, track_requests))
         .with_state(state)

@@ -6,8 +6,19 @@
 use axum::extract::Request;
 use axum::http::Uri;
 
-/// Rewrites the request's path to its canonical form.
+/// Rewrites the request's path to its canonical form. `POST /undo/{id}/cancel` is the documented
+/// alternative of `DELETE /undo/{id}`, so it becomes that request.
 pub fn normalize_request(mut request: Request) -> Request {
+    if request.method() == axum::http::Method::POST {
+        if let Some(id) = undo_cancel_alias(request.uri().path()) {
+            let path = format!("/undo/{id}");
+            if let Ok(uri) = path.parse() {
+                *request.uri_mut() = uri;
+                *request.method_mut() = axum::http::Method::DELETE;
+            }
+            return request;
+        }
+    }
     if let Some(canonical) = canonical_path(request.uri().path()) {
         let mut parts = request.uri().clone().into_parts();
         let query = parts
@@ -27,6 +38,15 @@ pub fn normalize_request(mut request: Request) -> Request {
         }
     }
     request
+}
+
+/// The undo id of `/undo/{id}/cancel`.
+fn undo_cancel_alias(path: &str) -> Option<&str> {
+    let id = path
+        .trim_end_matches('/')
+        .strip_prefix("/undo/")?
+        .strip_suffix("/cancel")?;
+    (!id.is_empty() && !id.contains('/')).then_some(id)
 }
 
 /// The canonical form of `path`, or None when it already is canonical.

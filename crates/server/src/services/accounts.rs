@@ -1,9 +1,10 @@
 //! Accounts and their transactions: always asked of the back office that holds them, recorded in the
 //! store as they pass through, with bankgate's own preferences and annotations added.
 
+use super::movements::plan::MovementPlan;
 use super::{Entity, Result, ServiceError, Services};
 use bankgate_backoffice::{BoAccount, BoTransaction, TransactionQuery};
-use bankgate_domain::ids::{AccountId, BoRef, CardId, TransactionId, UserId};
+use bankgate_domain::ids::{AccountId, BoRef, CardId, OperationId, TransactionId, UserId};
 use bankgate_store::{BackOfficeLink, StoredAccount, StoredTransaction, TransactionAnnotations};
 use futures::future::try_join_all;
 use std::collections::HashMap;
@@ -22,12 +23,38 @@ pub struct AccountView {
     pub stored: StoredAccount,
     /// A card linked to the account, if it has one.
     pub card_id: Option<CardId>,
+    /// Money kept by accepted operations that have not yet executed; not yet known to the back office.
+    pub on_hold: Option<bankgate_domain::Money>,
+}
+
+impl AccountView {
+    /// What can be spent now: the back office's available balance less bankgate's holds.
+    pub fn available(&self) -> bankgate_domain::Money {
+        let available = self.stored.account.available;
+        match self.on_hold {
+            Some(held) if held.currency == available.currency => bankgate_domain::Money::new(
+                available.minor.saturating_sub(held.minor),
+                available.currency,
+            ),
+            _ => available,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct TransactionView {
     pub stored: StoredTransaction,
     pub card_id: Option<CardId>,
+    /// The bankgate operation that made this line, when bankgate made it.
+    pub movement: Option<MovementLink>,
+}
+
+/// Both ends of the operation behind a statement line.
+#[derive(Debug, Clone)]
+pub struct MovementLink {
+    pub source_account_id: AccountId,
+    pub destination_account_id: Option<AccountId>,
+    pub beneficiary_id: Option<bankgate_domain::ids::BeneficiaryId>,
 }
 
 /// Editable account fields; `name` is kept by the back office, the flags by bankgate.
@@ -238,6 +265,7 @@ impl Services {
         accounts: Vec<StoredAccount>,
     ) -> Result<Vec<AccountView>> {
         let cards = self.card_links(user).await?;
+        let held = self.store.held_amounts(user).await?;
         Ok(accounts
             .into_iter()
             .map(|stored| {
@@ -245,7 +273,12 @@ impl Services {
                     .iter()
                     .find(|c| c.account_id == stored.id)
                     .map(|c| c.id.clone());
-                AccountView { stored, card_id }
+                let on_hold = held.get(&stored.id).copied();
+                AccountView {
+                    stored,
+                    card_id,
+                    on_hold,
+                }
             })
             .collect())
     }
@@ -260,6 +293,7 @@ impl Services {
             .iter()
             .map(|c| ((c.back_office_id.as_str(), &c.card_id_bo), &c.id))
             .collect();
+        let movements = self.movement_links(user, &transactions).await?;
         Ok(transactions
             .into_iter()
             .map(|stored| {
@@ -269,7 +303,46 @@ impl Services {
                     .as_ref()
                     .map(|r| (stored.back_office_id.as_str(), r));
                 let card_id = key.and_then(|k| by_ref.get(&k)).map(|id| (*id).clone());
-                TransactionView { stored, card_id }
+                let movement = movements.get(&stored.transaction.reference).cloned();
+                TransactionView {
+                    stored,
+                    card_id,
+                    movement,
+                }
+            })
+            .collect())
+    }
+
+    /// The operations behind the lines that bankgate made, by reference.
+    async fn movement_links(
+        &self,
+        user: &UserId,
+        transactions: &[StoredTransaction],
+    ) -> Result<HashMap<String, MovementLink>> {
+        let mut ids: Vec<OperationId> = transactions
+            .iter()
+            .map(|t| t.transaction.reference.as_str())
+            .filter(|r| {
+                r.strip_prefix(bankgate_domain::ids::ID_PREFIX)
+                    .is_some_and(|rest| rest.starts_with(OperationId::TAG))
+            })
+            .filter_map(OperationId::parse)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let jobs = self.store.user_jobs_by_ids(user, &ids).await?;
+        Ok(jobs
+            .into_iter()
+            .filter_map(|job| {
+                let plan: MovementPlan = serde_json::from_str(&job.payload).ok()?;
+                let link = MovementLink {
+                    destination_account_id: plan
+                        .destination_account()
+                        .map(|a| a.account_id.clone()),
+                    beneficiary_id: plan.beneficiary().cloned(),
+                    source_account_id: plan.source.account_id,
+                };
+                Some((job.id.into_string(), link))
             })
             .collect())
     }

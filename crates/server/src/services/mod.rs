@@ -5,10 +5,16 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod beneficiaries;
 pub mod cards;
 pub mod devices;
+pub mod idempotency;
+pub mod jobs;
 pub mod memos;
+pub mod movements;
 pub mod onboarding;
+pub mod rates;
+pub mod undo;
 pub mod users;
 
 use bankgate_backoffice::{BackOfficeError, BackOfficeRegistry};
@@ -26,6 +32,9 @@ pub enum Entity {
     Card,
     Transaction,
     Device,
+    Beneficiary,
+    /// A queued action, by its undo id.
+    Undo,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +60,9 @@ pub enum ServiceError {
     BadOnOff,
     #[error("{0}")]
     RestrictionRefused(String),
+    /// The request is well formed but the state of things refuses it (not enough money, too late to undo).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
     #[error("the back office refused: {message}")]
     BackOfficeRefused { message: String },
     #[error("a back office needed for this call is unavailable")]
@@ -65,6 +77,13 @@ pub enum ServiceError {
 impl ServiceError {
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         ServiceError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Conflict {
             code,
             message: message.into(),
         }
@@ -105,6 +124,15 @@ pub struct ServiceSettings {
     pub login_window: Duration,
     pub login_max_failures_per_user: i64,
     pub login_max_failures_per_address: i64,
+    /// Undo window of transfers, remittances and card payments.
+    pub undo_window_movement: Duration,
+    pub undo_window_beneficiary_deletion: Duration,
+    /// Attempts a job gets before it fails, while failing is still safe (no money has moved).
+    pub job_max_attempts: u32,
+    /// Jobs this node runs at once.
+    pub job_workers: usize,
+    /// How often the runner looks for due jobs when nothing wakes it sooner.
+    pub job_poll_interval: Duration,
 }
 
 impl Default for ServiceSettings {
@@ -115,6 +143,11 @@ impl Default for ServiceSettings {
             login_window: Duration::from_secs(15 * 60),
             login_max_failures_per_user: 5,
             login_max_failures_per_address: 20,
+            undo_window_movement: Duration::from_secs(10),
+            undo_window_beneficiary_deletion: Duration::from_secs(120),
+            job_max_attempts: 5,
+            job_workers: 32,
+            job_poll_interval: Duration::from_millis(50),
         }
     }
 }
@@ -127,6 +160,10 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub settings: ServiceSettings,
     pub(crate) memos: Arc<memos::Memos>,
+    /// Names this node's job claims.
+    pub(crate) node_id: String,
+    /// Wakes this node's job runner: a job became due, or a slot freed.
+    pub(crate) job_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
@@ -142,6 +179,8 @@ impl Services {
             clock,
             settings,
             memos: Arc::default(),
+            node_id: format!("node-{}", bankgate_domain::ids::random_base36(10)),
+            job_wakeup: Arc::default(),
         }
     }
 

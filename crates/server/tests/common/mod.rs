@@ -172,6 +172,7 @@ pub struct TestApp {
     pub demo: Session,
     pub demo2: Session,
     running: Option<Running>,
+    config: Config,
     _db: TestDatabase,
     _sandbox_dir: tempfile::TempDir,
 }
@@ -196,7 +197,7 @@ impl TestApp {
         };
         adjust(&mut config);
         let clock = ManualClock::new(START);
-        let running = start(&config, Arc::new(clock.clone()))
+        let running = start(&config.clone(), Arc::new(clock.clone()))
             .await
             .unwrap_or_else(|e| panic!("starting the server on {engine:?}: {e:#}"));
         let client = reqwest::Client::builder()
@@ -218,6 +219,7 @@ impl TestApp {
                 user_id: String::new(),
             },
             running: Some(running),
+            config,
             _db: db,
             _sandbox_dir: sandbox_dir,
         };
@@ -233,6 +235,86 @@ impl TestApp {
         if let Some(running) = self.running.take() {
             running.stop().await;
         }
+    }
+
+    /// Stops the server and starts a new one on the same database, sandboxes and clock, as after a
+    /// crash or a deploy. Sessions live in the database, so the same tokens keep working.
+    pub async fn restart(&mut self) {
+        self.client = reqwest::Client::new();
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+        let mut config = self.config.clone();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.admin_listen = "127.0.0.1:0".parse().unwrap();
+        let running = start(&config, Arc::new(self.clock.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("restarting the server: {e:#}"));
+        self.base = format!("http://{}", running.public_addr);
+        self.admin_base = format!("http://{}", running.admin_addr);
+        self.running = Some(running);
+    }
+
+    /// The running server's services, for checks that look behind the API.
+    pub fn services(&self) -> &bankgate::services::Services {
+        &self.running.as_ref().expect("running").services
+    }
+
+    /// The database URL of an in-process sandbox back office.
+    pub fn sandbox_database_url(&self, id: &str) -> String {
+        self.config.sandbox_database_url(id)
+    }
+
+    /// Polls `GET /undo/{id}` until the entry is in one of `states` (10 s at most).
+    pub async fn wait_for_undo(&self, who: &Session, undo_id: &str, states: &[&str]) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let resp = self.get(&format!("/undo/{undo_id}"), who.token()).await;
+            let undo = resp.success()["undo"].clone();
+            if states.iter().any(|s| undo["state"] == *s) {
+                return undo;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "undo {undo_id} never reached {states:?}: {undo}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// One account of the user as `GET /accounts/{id}` shows it.
+    pub async fn account(&self, who: &Session, id: &str) -> Value {
+        let resp = self.get(&format!("/accounts/{id}"), who.token()).await;
+        resp.success()["account"].clone()
+    }
+
+    /// An account's (native, available) balance as decimal strings, exactly as written on the wire.
+    pub async fn balance(&self, who: &Session, id: &str) -> (String, String) {
+        #[derive(serde::Deserialize)]
+        struct Raw<'a> {
+            #[serde(borrow)]
+            account: RawAccount<'a>,
+        }
+        #[derive(serde::Deserialize)]
+        struct RawAccount<'a> {
+            #[serde(borrow)]
+            balance: RawBalance<'a>,
+        }
+        #[derive(serde::Deserialize)]
+        struct RawBalance<'a> {
+            #[serde(borrow)]
+            native: &'a serde_json::value::RawValue,
+            #[serde(borrow)]
+            available: &'a serde_json::value::RawValue,
+        }
+        let resp = self.get(&format!("/accounts/{id}"), who.token()).await;
+        resp.success();
+        let raw: Raw = serde_json::from_str(&resp.text).unwrap();
+        let balance = raw.account.balance;
+        (
+            balance.native.get().to_owned(),
+            balance.available.get().to_owned(),
+        )
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -2,10 +2,14 @@
 //! generated from the real routes and cannot drift.
 
 pub mod accounts;
+pub mod beneficiaries;
 pub mod cards;
 pub mod devices;
 pub mod docs;
 pub mod ping;
+pub mod rates;
 pub mod token;
 pub mod transactions;
+pub mod transfers;
+pub mod undo;
 pub mod user;

@@ -58,6 +58,7 @@ pub struct AccountWire {
 
 impl AccountWire {
     pub fn new(view: AccountView, back_office_name: String) -> Self {
+        let available = view.available();
         let s = view.stored;
         let a = s.account;
         AccountWire {
@@ -77,7 +78,7 @@ impl AccountWire {
             balance: BalanceWire {
                 currency: a.ledger.currency.to_string(),
                 native: Amount(a.ledger),
-                available: Amount(a.available),
+                available: Amount(available),
             },
             status: a.status.as_str().to_owned(),
             is_active: a.status == bankgate_backoffice::AccountStatus::Active && !a.is_closed,

@@ -4,7 +4,10 @@
 
 pub mod account;
 pub mod auth;
+pub mod beneficiary;
 pub mod card;
 pub mod common;
+pub mod movement;
+pub mod rates;
 pub mod transaction;
 pub mod user;

@@ -44,6 +44,20 @@ pub struct TransactionWire {
     pub source_afi_account_id: Option<String>,
     #[serde(rename = "destinationAFiAccountId")]
     pub destination_afi_account_id: Option<String>,
+    /// The beneficiary paid, for payments to beneficiaries.
+    #[serde(rename = "AFiBeneficiaryId", skip_serializing_if = "Option::is_none")]
+    pub afi_beneficiary_id: Option<String>,
+    /// For a movement converted between currencies: units of the credited currency per unit debited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, example = 0.92)]
+    pub exchange_rate: Option<f64>,
+    /// The other side's amount of a converted movement, unsigned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    pub counter_amount: Option<Amount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counter_currency: Option<String>,
+    /// The operation that made this line: bankgate's operation id for transfers and payments.
     pub reference: String,
     pub comment: Option<String>,
     pub labels: Vec<String>,
@@ -60,6 +74,7 @@ impl From<TransactionView> for TransactionWire {
     fn from(view: TransactionView) -> Self {
         let s = view.stored;
         let t = s.transaction;
+        let view_movement = view.movement;
         let zero = Money::zero(t.amount.currency);
         let is_debit = t.amount.minor < 0;
         let magnitude = Money::new(t.amount.minor.saturating_abs(), t.amount.currency);
@@ -86,8 +101,21 @@ impl From<TransactionView> for TransactionWire {
             is_declined: t.state == bankgate_backoffice::TransactionState::Declined,
             is_pending: t.state == bankgate_backoffice::TransactionState::Pending,
             is_complete: t.state == bankgate_backoffice::TransactionState::Confirmed,
-            source_afi_account_id: is_debit.then(|| account.clone()),
-            destination_afi_account_id: (!is_debit).then_some(account),
+            source_afi_account_id: match &view_movement {
+                Some(m) => Some(m.source_account_id.to_string()),
+                None => is_debit.then(|| account.clone()),
+            },
+            destination_afi_account_id: match &view_movement {
+                Some(m) => m.destination_account_id.as_ref().map(ToString::to_string),
+                None => (!is_debit).then_some(account),
+            },
+            afi_beneficiary_id: view_movement
+                .as_ref()
+                .and_then(|m| m.beneficiary_id.as_ref())
+                .map(ToString::to_string),
+            exchange_rate: t.fx.map(|fx| fx.rate.to_f64()),
+            counter_amount: t.fx.map(|fx| Amount(fx.counter_amount)),
+            counter_currency: t.fx.map(|fx| fx.counter_amount.currency.to_string()),
             reference: t.reference,
             comment: s.annotations.comment,
             labels: s.annotations.labels,

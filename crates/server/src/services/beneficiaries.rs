@@ -1,0 +1,568 @@
+//! Beneficiaries: the user's payment destinations, kept by bankgate (validated per rail by the domain's
+//! `Destination::parse`), and turned into a back office's `Payee` when a payment leaves. A card
+//! destination's number is never kept: it goes to the vault of each of the user's back offices that pays
+//! out, and bankgate keeps only the masked number and the vault references. Deleting one is queued for
+//! its undo window; until then it stays payable.
+
+use super::{Entity, Result, ServiceError, Services};
+use bankgate_backoffice::{CardToVault, IdempotencyKey, Payee};
+use bankgate_domain::beneficiary::{
+    AddressFields, CardDestination, Destination, DestinationFields, Rail,
+};
+use bankgate_domain::card::Expiry;
+use bankgate_domain::ids::{AccountId, BackOfficeId, BeneficiaryId, OperationId, UserId};
+use bankgate_domain::mask::MaskedPan;
+use bankgate_domain::patch::Patch;
+use bankgate_domain::Money;
+use bankgate_store::{
+    BeneficiaryRecord, JobKind, JobOutcome, JobRecord, NewBeneficiaryRecord, NewJob,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const MAX_NAME_CHARS: usize = 64;
+
+/// A card destination as bankgate keeps it: no number, only its mask and where it is vaulted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardOnFile {
+    pub masked_pan: MaskedPan,
+    pub expiry: Expiry,
+    pub first_name: String,
+    pub last_name: String,
+    /// Back-office id to that back office's vault reference for the card.
+    pub vault_refs: BTreeMap<BackOfficeId, String>,
+}
+
+/// The destination as kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeptDestination {
+    /// Every rail but push-to-card, as validated.
+    Details(Destination),
+    Card(CardOnFile),
+}
+
+/// What the user chose about a beneficiary, beside where it pays to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeneficiarySettings {
+    pub name: String,
+    pub default_amount: Option<Money>,
+    pub default_source_account_id: Option<AccountId>,
+    pub status: String,
+    pub is_active: bool,
+    pub is_favourite: bool,
+    pub is_hidden: bool,
+}
+
+/// A beneficiary's stored JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeneficiaryData {
+    pub rail: Rail,
+    pub destination: KeptDestination,
+    pub settings: BeneficiarySettings,
+}
+
+/// A beneficiary as services and the wire see it.
+#[derive(Debug, Clone)]
+pub struct BeneficiaryView {
+    pub record: BeneficiaryRecord,
+    pub data: BeneficiaryData,
+}
+
+/// Changes to the user's settings for a beneficiary; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsChanges {
+    pub name: Option<String>,
+    pub default_amount: Patch<Money>,
+    pub default_source_account_id: Patch<AccountId>,
+    pub status: Option<String>,
+    pub is_active: Option<bool>,
+    pub is_favourite: Option<bool>,
+    pub is_hidden: Option<bool>,
+}
+
+/// `PUT /beneficiaries`, parsed.
+#[derive(Debug, Clone)]
+pub struct NewBeneficiary {
+    pub rail: Rail,
+    pub fields: DestinationFields,
+    pub settings: SettingsChanges,
+}
+
+impl Services {
+    pub async fn list_beneficiaries(&self, user: &UserId) -> Result<Vec<BeneficiaryView>> {
+        self.store
+            .list_beneficiaries(user)
+            .await?
+            .into_iter()
+            .map(view)
+            .collect()
+    }
+
+    pub async fn beneficiary_record(
+        &self,
+        user: &UserId,
+        id: &BeneficiaryId,
+    ) -> Result<BeneficiaryView> {
+        let record = self
+            .store
+            .get_beneficiary(user, id)
+            .await?
+            .ok_or(ServiceError::NotFound(Entity::Beneficiary))?;
+        view(record)
+    }
+
+    pub async fn add_beneficiary(
+        &self,
+        user: &UserId,
+        new: NewBeneficiary,
+    ) -> Result<BeneficiaryView> {
+        let today = self.clock.now().date();
+        let destination =
+            Destination::parse(new.rail, &new.fields, today).map_err(invalid_field)?;
+        let id = BeneficiaryId::generate();
+        let destination = self.keep(user, &id, destination).await?;
+        let mut settings = BeneficiarySettings {
+            name: String::new(),
+            default_amount: None,
+            default_source_account_id: None,
+            status: "active".to_owned(),
+            is_active: true,
+            is_favourite: false,
+            is_hidden: false,
+        };
+        let default_name = default_name(&destination);
+        self.apply_settings(user, &mut settings, new.settings)
+            .await?;
+        if settings.name.is_empty() {
+            settings.name = default_name;
+        }
+        let data = BeneficiaryData {
+            rail: new.rail,
+            destination,
+            settings,
+        };
+        let record = self
+            .store
+            .create_beneficiary(&NewBeneficiaryRecord {
+                id,
+                user_id: user.clone(),
+                data: to_json(&data)?,
+                at: self.clock.now(),
+            })
+            .await?;
+        Ok(BeneficiaryView { record, data })
+    }
+
+    /// Applies settings changes and, when any destination field is sent, re-validates the destination
+    /// with those fields over the kept ones.
+    pub async fn modify_beneficiary(
+        &self,
+        user: &UserId,
+        id: &BeneficiaryId,
+        settings: SettingsChanges,
+        fields: DestinationFields,
+    ) -> Result<BeneficiaryView> {
+        let mut current = self.beneficiary_record(user, id).await?;
+        let mut data = current.data.clone();
+        if fields != DestinationFields::default() {
+            data.destination = self.changed_destination(user, id, &data, fields).await?;
+        }
+        self.apply_settings(user, &mut data.settings, settings)
+            .await?;
+        let now = self.clock.now();
+        if !self
+            .store
+            .update_beneficiary(user, id, &to_json(&data)?, now)
+            .await?
+        {
+            return Err(ServiceError::NotFound(Entity::Beneficiary));
+        }
+        current.record.updated_at = now;
+        current.data = data;
+        Ok(current)
+    }
+
+    /// Queues the deletion for its undo window.
+    pub async fn queue_beneficiary_deletion(
+        &self,
+        user: &UserId,
+        id: &BeneficiaryId,
+    ) -> Result<JobRecord> {
+        self.beneficiary_record(user, id).await?;
+        let payload = to_json(&super::movements::plan::BeneficiaryDeletion {
+            beneficiary_id: id.clone(),
+        })?;
+        let now = self.clock.now();
+        let window = time::Duration::try_from(self.settings.undo_window_beneficiary_deletion)
+            .unwrap_or(time::Duration::ZERO);
+        let job = NewJob {
+            id: OperationId::generate(),
+            user_id: user.clone(),
+            kind: JobKind::BeneficiaryDeletion,
+            undoable: true,
+            client_ref: None,
+            payload,
+            queued_at: now,
+            due_at: now + window,
+            max_attempts: self.settings.job_max_attempts,
+            hold: None,
+        };
+        match self.store.enqueue_job(&job).await? {
+            bankgate_store::Enqueued::Queued(job) | bankgate_store::Enqueued::Existing(job) => {
+                if job.due_at <= now {
+                    self.job_wakeup.notify_one();
+                }
+                Ok(job)
+            }
+            other => Err(ServiceError::Internal(format!(
+                "queueing a deletion answered {other:?}"
+            ))),
+        }
+    }
+
+    pub(crate) async fn execute_beneficiary_deletion(&self, job: &JobRecord) -> Result<JobOutcome> {
+        let deletion: super::movements::plan::BeneficiaryDeletion =
+            serde_json::from_str(&job.payload)
+                .map_err(|e| ServiceError::Internal(format!("deletion {}: {e}", job.id)))?;
+        self.store
+            .delete_beneficiary(&job.user_id, &deletion.beneficiary_id, self.clock.now())
+            .await?;
+        Ok(JobOutcome::Done {
+            result: "{}".to_owned(),
+        })
+    }
+
+    /// How the back office `back_office` is to pay this beneficiary.
+    pub fn payee_for(
+        &self,
+        beneficiary: &BeneficiaryView,
+        back_office: &BackOfficeId,
+    ) -> Result<Payee> {
+        let data = &beneficiary.data;
+        let mut details = BTreeMap::new();
+        let mut put = |key: &str, value: Option<&str>| {
+            if let Some(value) = value {
+                details.insert(key.to_owned(), value.to_owned());
+            }
+        };
+        let name = match &data.destination {
+            KeptDestination::Card(card) => {
+                let vault_ref = card.vault_refs.get(back_office).ok_or_else(|| {
+                    ServiceError::conflict(
+                        "CARD_NOT_ON_FILE",
+                        "this card beneficiary cannot be paid from that account's bank; add it again",
+                    )
+                })?;
+                put("cardRef", Some(vault_ref));
+                format!("{} {}", card.first_name, card.last_name)
+            }
+            KeptDestination::Details(Destination::Ach(bank) | Destination::Wire(bank)) => {
+                put("routingNumber", Some(&bank.routing_number));
+                put("accountNumber", Some(&bank.account_number));
+                put("bankName", Some(&bank.bank_name));
+                put("type", Some(bank.account_type.as_str()));
+                bank.destination_name.clone()
+            }
+            KeptDestination::Details(Destination::Swift {
+                bic,
+                iban,
+                destination_name,
+                bank_name,
+            }) => {
+                put("bic", Some(bic.as_str()));
+                put("iban", Some(iban.as_str()));
+                put("bankName", bank_name.as_deref());
+                destination_name
+                    .clone()
+                    .unwrap_or_else(|| data.settings.name.clone())
+            }
+            KeptDestination::Details(Destination::Paypal { paypal_id }) => {
+                put("paypalId", Some(paypal_id));
+                data.settings.name.clone()
+            }
+            KeptDestination::Details(Destination::Cheque {
+                legal_name,
+                address,
+            }) => {
+                put("addressLine1", Some(&address.address_line1));
+                put("addressLine2", address.address_line2.as_deref());
+                put("city", Some(&address.city));
+                put("province", Some(&address.province));
+                put("state", address.state.as_deref());
+                put("postalCode", Some(&address.postal_code));
+                put("country", address.country.as_deref());
+                legal_name.clone()
+            }
+            KeptDestination::Details(Destination::PushToCard(_)) => {
+                return Err(ServiceError::Internal("a card number was kept".into()))
+            }
+        };
+        Ok(Payee {
+            rail: data.rail,
+            name,
+            details,
+        })
+    }
+
+    /// A destination ready to keep: a card goes to the vaults and is kept masked.
+    async fn keep(
+        &self,
+        user: &UserId,
+        id: &BeneficiaryId,
+        destination: Destination,
+    ) -> Result<KeptDestination> {
+        match destination {
+            Destination::PushToCard(card) => {
+                Ok(KeptDestination::Card(self.vault(user, id, &card).await?))
+            }
+            other => Ok(KeptDestination::Details(other)),
+        }
+    }
+
+    /// Vaults the card at every back office of the user that pays out.
+    async fn vault(
+        &self,
+        user: &UserId,
+        id: &BeneficiaryId,
+        card: &CardDestination,
+    ) -> Result<CardOnFile> {
+        let to_vault = CardToVault {
+            pan: card.pan().to_owned(),
+            expiry: card.expiry,
+            holder_name: format!("{} {}", card.first_name, card.last_name),
+        };
+        let masked = card.masked_pan();
+        let key = IdempotencyKey(format!("{id}:vault:{}", masked.as_str()));
+        let mut vault_refs = BTreeMap::new();
+        for link in self.links(user).await?.iter() {
+            let office = &link.back_office_id;
+            let Ok(bo) = self.back_offices.get(office) else {
+                continue;
+            };
+            if bo.payments().is_none() {
+                continue;
+            }
+            let (to_vault, key) = (&to_vault, &key);
+            let reference = self
+                .call_back_office(
+                    office,
+                    "payments.vault_card",
+                    Entity::Beneficiary,
+                    |bo| async move { bo.require_payments()?.vault_card(to_vault, key).await },
+                )
+                .await?;
+            vault_refs.insert(office.clone(), reference.0);
+        }
+        if vault_refs.is_empty() {
+            return Err(ServiceError::conflict(
+                "NO_CARD_PAYMENTS",
+                "none of your banks can pay to cards",
+            ));
+        }
+        Ok(CardOnFile {
+            masked_pan: masked,
+            expiry: card.expiry,
+            first_name: card.first_name.clone(),
+            last_name: card.last_name.clone(),
+            vault_refs,
+        })
+    }
+
+    async fn changed_destination(
+        &self,
+        user: &UserId,
+        id: &BeneficiaryId,
+        data: &BeneficiaryData,
+        changes: DestinationFields,
+    ) -> Result<KeptDestination> {
+        let today = self.clock.now().date();
+        let mut fields = match &data.destination {
+            KeptDestination::Details(destination) => fields_of(destination),
+            KeptDestination::Card(card) => {
+                if changes.destination_pan.is_none() {
+                    // Only the holder's name can change without the number: the vault keeps the card.
+                    let mut card = card.clone();
+                    if let Some(first) = changes
+                        .destination_first_name
+                        .filter(|s| !s.trim().is_empty())
+                    {
+                        card.first_name = first.trim().to_owned();
+                    }
+                    if let Some(last) = changes
+                        .destination_last_name
+                        .filter(|s| !s.trim().is_empty())
+                    {
+                        card.last_name = last.trim().to_owned();
+                    }
+                    return Ok(KeptDestination::Card(card));
+                }
+                DestinationFields {
+                    destination_first_name: Some(card.first_name.clone()),
+                    destination_last_name: Some(card.last_name.clone()),
+                    expiry_yyyymm: Some(card.expiry.yyyymm()),
+                    ..DestinationFields::default()
+                }
+            }
+        };
+        overlay(&mut fields, changes);
+        let destination = Destination::parse(data.rail, &fields, today).map_err(invalid_field)?;
+        self.keep(user, id, destination).await
+    }
+
+    async fn apply_settings(
+        &self,
+        user: &UserId,
+        settings: &mut BeneficiarySettings,
+        changes: SettingsChanges,
+    ) -> Result<()> {
+        if let Some(name) = changes.name {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+                return Err(ServiceError::invalid(
+                    "INVALID_NAME",
+                    format!("name must be 1 to {MAX_NAME_CHARS} characters"),
+                ));
+            }
+            settings.name = name;
+        }
+        if let Patch::Set(amount) = &changes.default_amount {
+            if amount.minor < 0 {
+                return Err(ServiceError::invalid(
+                    "INVALID_AMOUNT",
+                    "defaultAmount must not be negative",
+                ));
+            }
+        }
+        changes.default_amount.apply(&mut settings.default_amount);
+        if let Patch::Set(account) = &changes.default_source_account_id {
+            self.stored_account(user, account).await?;
+        }
+        changes
+            .default_source_account_id
+            .apply(&mut settings.default_source_account_id);
+        if let Some(status) = changes.status {
+            settings.status = status.trim().to_owned();
+        }
+        settings.is_active = changes.is_active.unwrap_or(settings.is_active);
+        settings.is_favourite = changes.is_favourite.unwrap_or(settings.is_favourite);
+        settings.is_hidden = changes.is_hidden.unwrap_or(settings.is_hidden);
+        Ok(())
+    }
+}
+
+fn view(record: BeneficiaryRecord) -> Result<BeneficiaryView> {
+    let data: BeneficiaryData = serde_json::from_str(&record.data)
+        .map_err(|e| ServiceError::Internal(format!("beneficiary {}: {e}", record.id)))?;
+    Ok(BeneficiaryView { record, data })
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| ServiceError::Internal(format!("json: {e}")))
+}
+
+fn invalid_field(e: bankgate_domain::beneficiary::BeneficiaryError) -> ServiceError {
+    ServiceError::invalid("INVALID_BENEFICIARY", e.to_string())
+}
+
+fn default_name(destination: &KeptDestination) -> String {
+    match destination {
+        KeptDestination::Card(card) => format!("{} {}", card.first_name, card.last_name),
+        KeptDestination::Details(Destination::Ach(b) | Destination::Wire(b)) => {
+            b.destination_name.clone()
+        }
+        KeptDestination::Details(Destination::Swift {
+            destination_name,
+            iban,
+            ..
+        }) => destination_name.clone().unwrap_or_else(|| iban.masked()),
+        KeptDestination::Details(Destination::Paypal { paypal_id }) => paypal_id.clone(),
+        KeptDestination::Details(Destination::Cheque { legal_name, .. }) => legal_name.clone(),
+        KeptDestination::Details(Destination::PushToCard(card)) => {
+            card.masked_pan().as_str().to_owned()
+        }
+    }
+}
+
+/// The fields a kept destination was parsed from, so changes can be laid over them and parsed again.
+fn fields_of(destination: &Destination) -> DestinationFields {
+    let mut fields = DestinationFields::default();
+    match destination {
+        Destination::Ach(bank) | Destination::Wire(bank) => {
+            fields.bank_name = Some(bank.bank_name.clone());
+            fields.destination_name = Some(bank.destination_name.clone());
+            fields.account_type = Some(bank.account_type.as_str().to_owned());
+            fields.routing_number = Some(bank.routing_number.clone());
+            fields.account_number = Some(bank.account_number.clone());
+        }
+        Destination::Swift {
+            bic,
+            iban,
+            destination_name,
+            bank_name,
+        } => {
+            fields.bic = Some(bic.as_str().to_owned());
+            fields.iban = Some(iban.as_str().to_owned());
+            fields.destination_name = destination_name.clone();
+            fields.bank_name = bank_name.clone();
+        }
+        Destination::Paypal { paypal_id } => fields.paypal_id = Some(paypal_id.clone()),
+        Destination::PushToCard(card) => {
+            fields.destination_pan = Some(card.pan().to_owned());
+            fields.expiry_yyyymm = Some(card.expiry.yyyymm());
+            fields.destination_first_name = Some(card.first_name.clone());
+            fields.destination_last_name = Some(card.last_name.clone());
+        }
+        Destination::Cheque {
+            legal_name,
+            address,
+        } => {
+            fields.legal_name = Some(legal_name.clone());
+            fields.address = Some(AddressFields {
+                address_type: address.address_type.clone(),
+                address_line1: Some(address.address_line1.clone()),
+                address_line2: address.address_line2.clone(),
+                city: Some(address.city.clone()),
+                state: address.state.clone(),
+                province: Some(address.province.clone()),
+                postal_code: Some(address.postal_code.clone()),
+                country: address.country.clone(),
+            });
+        }
+    }
+    fields
+}
+
+/// Lays the sent fields over the kept ones. An expiry sent in one form replaces both forms.
+fn overlay(fields: &mut DestinationFields, changes: DestinationFields) {
+    macro_rules! take {
+        ($($field:ident),*) => {
+            $(if changes.$field.is_some() { fields.$field = changes.$field; })*
+        };
+    }
+    if changes.expiry_yyyymm.is_some() || changes.expiry_mm.is_some() || changes.expiry_yy.is_some()
+    {
+        fields.expiry_yyyymm = None;
+        fields.expiry_mm = None;
+        fields.expiry_yy = None;
+    }
+    take!(
+        destination_name,
+        destination_first_name,
+        destination_last_name,
+        bank_name,
+        routing_number,
+        account_number,
+        account_type,
+        bic,
+        iban,
+        paypal_id,
+        destination_pan,
+        expiry_yyyymm,
+        expiry_mm,
+        expiry_yy,
+        legal_name,
+        mobile,
+        address
+    );
+}

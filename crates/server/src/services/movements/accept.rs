@@ -1,0 +1,344 @@
+//! Accepting movements: validating them against the user's accounts, fixing amounts and rate, and queueing
+//! the job with its hold. Nothing reaches a back office's books here; only balances and rates are read.
+
+use super::plan::{MovementPlan, PlannedAccount, PlannedDestination};
+use crate::services::{Entity, Result, ServiceError, Services};
+use bankgate_domain::ids::{AccountId, BeneficiaryId, OperationId, UserId};
+use bankgate_domain::{Currency, Money, Rate};
+use bankgate_store::{Enqueued, HoldPosition, JobKind, JobRecord, NewHold, NewJob, StoredAccount};
+use time::Duration;
+
+/// How often an acceptance re-reads a balance that moved under it before giving up.
+const STALE_BALANCE_RETRIES: usize = 5;
+/// A payment a request runs itself is left for the queue to finish after this, should its node die.
+const INLINE_GRACE: Duration = Duration::seconds(30);
+const MAX_NARRATIVE_CHARS: usize = 140;
+
+/// `POST /transfer/acc2acc` and `POST /remittance/creditCardPayment`, parsed.
+#[derive(Debug, Clone)]
+pub struct TransferRequest {
+    pub source: AccountId,
+    pub destination: AccountId,
+    /// In the source's or the destination's currency: that side moves exactly this much.
+    pub amount: Money,
+    pub narrative_debit: Option<String>,
+    pub narrative_credit: Option<String>,
+}
+
+/// A payment to a beneficiary (remittance or acc2ben), parsed.
+#[derive(Debug, Clone)]
+pub struct PaymentRequest {
+    pub source: AccountId,
+    pub beneficiary: BeneficiaryId,
+    pub amount: Money,
+    pub narrative_debit: Option<String>,
+    pub narrative_credit: Option<String>,
+}
+
+/// A queued job, and whether it was queued by an earlier call with the same client id.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub job: JobRecord,
+    pub replayed: bool,
+}
+
+impl Services {
+    /// Accepts a transfer between two of the user's accounts, queued for the undo window.
+    pub async fn accept_transfer(
+        &self,
+        user: &UserId,
+        kind: JobKind,
+        request: TransferRequest,
+    ) -> Result<JobRecord> {
+        let source = self.stored_account(user, &request.source).await?;
+        let destination = self.stored_account(user, &request.destination).await?;
+        if source.id == destination.id {
+            return Err(ServiceError::invalid(
+                "SAME_ACCOUNT",
+                "source and destination must be different accounts",
+            ));
+        }
+        ensure_positive(request.amount)?;
+        let (debit, credit, rate) = self.amounts(&source, &destination, request.amount).await?;
+        let plan = MovementPlan {
+            source: planned(&source),
+            debit,
+            destination: PlannedDestination::Account {
+                account: planned(&destination),
+                credit,
+                rate,
+            },
+            narrative_debit: narrative(request.narrative_debit, || {
+                format!("Transfer to {}", destination.account.name)
+            })?,
+            narrative_credit: narrative(request.narrative_credit, || {
+                format!("Transfer from {}", source.account.name)
+            })?,
+        };
+        let due = self.clock.now() + self.undo_window(kind);
+        Ok(self
+            .queue_movement(user, kind, plan, None, true, due)
+            .await?
+            .job)
+    }
+
+    /// Accepts a remittance to a beneficiary. `remittance_id` is the client's id for it: a repeat is
+    /// answered with the first job and pays nothing.
+    pub async fn accept_remittance(
+        &self,
+        user: &UserId,
+        remittance_id: &str,
+        request: PaymentRequest,
+    ) -> Result<Accepted> {
+        let plan = self.payment_plan(user, request).await?;
+        let due = self.clock.now() + self.undo_window(JobKind::Remittance);
+        let client_ref = Some(remittance_id.to_owned());
+        self.queue_movement(user, JobKind::Remittance, plan, client_ref, true, due)
+            .await
+    }
+
+    /// Pays a beneficiary at once (acc2ben): no undo; the request runs the job itself and answers with
+    /// how it ended.
+    pub async fn pay_beneficiary_now(
+        &self,
+        user: &UserId,
+        request: PaymentRequest,
+    ) -> Result<JobRecord> {
+        let plan = self.payment_plan(user, request).await?;
+        let due = self.clock.now() + INLINE_GRACE;
+        let accepted = self
+            .queue_movement(user, JobKind::BeneficiaryPayment, plan, None, false, due)
+            .await?;
+        self.run_job_now(&accepted.job.id).await
+    }
+
+    /// bankgate's id of a statement line a finished job of the user produced on its source account.
+    pub async fn transaction_id_for(
+        &self,
+        user: &UserId,
+        job: &JobRecord,
+        line: &bankgate_backoffice::BoTransaction,
+    ) -> Result<bankgate_domain::ids::TransactionId> {
+        let plan: MovementPlan = serde_json::from_str(&job.payload)
+            .map_err(|e| ServiceError::Internal(format!("plan of {}: {e}", job.id)))?;
+        self.store
+            .transaction_id_by_bo(user, &plan.source.back_office, &line.id_bo.0)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("line of {} was not recorded", job.id)))
+    }
+
+    async fn payment_plan(&self, user: &UserId, request: PaymentRequest) -> Result<MovementPlan> {
+        let source = self.stored_account(user, &request.source).await?;
+        ensure_positive(request.amount)?;
+        let currency = source.account.ledger.currency;
+        if request.amount.currency != currency {
+            return Err(ServiceError::invalid(
+                "CURRENCY_MISMATCH",
+                format!(
+                    "the source account holds {currency}, not {}",
+                    request.amount.currency
+                ),
+            ));
+        }
+        let beneficiary = self.beneficiary_record(user, &request.beneficiary).await?;
+        let payee = self.payee_for(&beneficiary, &source.back_office_id)?;
+        let name = payee.name.clone();
+        Ok(MovementPlan {
+            source: planned(&source),
+            debit: request.amount,
+            destination: PlannedDestination::Payee {
+                beneficiary_id: request.beneficiary,
+                payee,
+            },
+            narrative_debit: narrative(request.narrative_debit, || format!("Payment to {name}"))?,
+            narrative_credit: narrative(request.narrative_credit, || {
+                format!("Payment from {}", source.account.name)
+            })?,
+        })
+    }
+
+    /// The amounts each side moves, and the rate when they differ in currency. The rate is the source
+    /// back office's, fixed now: the user accepts what they see.
+    async fn amounts(
+        &self,
+        source: &StoredAccount,
+        destination: &StoredAccount,
+        amount: Money,
+    ) -> Result<(Money, Money, Option<Rate>)> {
+        let (from, to) = (
+            source.account.ledger.currency,
+            destination.account.ledger.currency,
+        );
+        if amount.currency != from && amount.currency != to {
+            return Err(ServiceError::invalid(
+                "CURRENCY_MISMATCH",
+                format!("currency must be {from} or {to}, the currencies of the two accounts"),
+            ));
+        }
+        if from == to {
+            return Ok((amount, amount, None));
+        }
+        let rate = self.conversion_rate(source, from, to).await?;
+        let debit = if amount.currency == from {
+            amount
+        } else {
+            rate.inverse().convert(amount, from).map_err(too_large)?
+        };
+        let credit = rate.convert(debit, to).map_err(too_large)?;
+        if !debit.is_positive() || !credit.is_positive() {
+            return Err(ServiceError::invalid(
+                "AMOUNT_TOO_SMALL",
+                "the amount is too small to convert",
+            ));
+        }
+        Ok((debit, credit, Some(rate)))
+    }
+
+    async fn conversion_rate(
+        &self,
+        source: &StoredAccount,
+        from: Currency,
+        to: Currency,
+    ) -> Result<Rate> {
+        let board = self
+            .call_back_office(
+                &source.back_office_id,
+                "rates.get",
+                Entity::Account,
+                |bo| async move { bo.require_rates()?.rate_board().await },
+            )
+            .await?;
+        board.conversion_rate(from, to).ok_or_else(|| {
+            ServiceError::conflict(
+                "RATE_UNAVAILABLE",
+                format!("the account's bank does not convert {from} to {to}"),
+            )
+        })
+    }
+
+    /// Places the hold and queues the job, re-reading the balance if an execution moved it meanwhile.
+    async fn queue_movement(
+        &self,
+        user: &UserId,
+        kind: JobKind,
+        plan: MovementPlan,
+        client_ref: Option<String>,
+        undoable: bool,
+        due: time::OffsetDateTime,
+    ) -> Result<Accepted> {
+        let payload = serde_json::to_string(&plan)
+            .map_err(|e| ServiceError::Internal(format!("plan: {e}")))?;
+        for _ in 0..STALE_BALANCE_RETRIES {
+            let position = self.store.hold_position(&plan.source.account_id).await?;
+            let hold = self.hold_for(&plan, position).await?;
+            let job = NewJob {
+                id: OperationId::generate(),
+                user_id: user.clone(),
+                kind,
+                undoable,
+                client_ref: client_ref.clone(),
+                payload: payload.clone(),
+                queued_at: self.clock.now(),
+                due_at: due,
+                max_attempts: self.settings.job_max_attempts,
+                hold: Some(hold),
+            };
+            match self.store.enqueue_job(&job).await? {
+                Enqueued::Queued(job) => {
+                    if job.due_at <= self.clock.now() {
+                        self.job_wakeup.notify_one();
+                    }
+                    return Ok(Accepted {
+                        job,
+                        replayed: false,
+                    });
+                }
+                Enqueued::Existing(job) => {
+                    return Ok(Accepted {
+                        job,
+                        replayed: true,
+                    })
+                }
+                Enqueued::InsufficientFunds => {
+                    return Err(ServiceError::conflict(
+                        "INSUFFICIENT_FUNDS",
+                        "the available balance does not cover this amount",
+                    ))
+                }
+                Enqueued::StaleBalance => continue,
+            }
+        }
+        Err(ServiceError::conflict(
+            "BALANCE_CHANGING",
+            "the account's balance is changing; try again",
+        ))
+    }
+
+    /// The hold on the source, judged by its available balance at its back office, read now.
+    async fn hold_for(&self, plan: &MovementPlan, position: HoldPosition) -> Result<NewHold> {
+        let id_bo = &plan.source.id_bo;
+        let account = self
+            .call_back_office(
+                &plan.source.back_office,
+                "accounts.get",
+                Entity::Account,
+                |bo| async move { bo.require_accounts()?.get_account(id_bo).await },
+            )
+            .await?;
+        if account.is_closed {
+            return Err(ServiceError::conflict(
+                "ACCOUNT_CLOSED",
+                "the source account is closed",
+            ));
+        }
+        Ok(NewHold {
+            account_id: plan.source.account_id.clone(),
+            amount: plan.debit,
+            available_at_back_office: account.available,
+            position,
+        })
+    }
+
+    fn undo_window(&self, kind: JobKind) -> Duration {
+        let window = match kind {
+            JobKind::BeneficiaryDeletion => self.settings.undo_window_beneficiary_deletion,
+            _ => self.settings.undo_window_movement,
+        };
+        Duration::try_from(window).unwrap_or(Duration::ZERO)
+    }
+}
+
+fn planned(account: &StoredAccount) -> PlannedAccount {
+    PlannedAccount {
+        account_id: account.id.clone(),
+        back_office: account.back_office_id.clone(),
+        id_bo: account.account.id_bo.clone(),
+    }
+}
+
+fn ensure_positive(amount: Money) -> Result<()> {
+    if amount.is_positive() {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            "INVALID_AMOUNT",
+            "amount must be more than zero",
+        ))
+    }
+}
+
+fn too_large(_: bankgate_domain::MoneyError) -> ServiceError {
+    ServiceError::invalid("INVALID_AMOUNT", "amount is too large")
+}
+
+/// The user's narrative, trimmed and bounded, or the default.
+fn narrative(given: Option<String>, default: impl FnOnce() -> String) -> Result<String> {
+    match given.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+        Some(n) if n.chars().count() > MAX_NARRATIVE_CHARS => Err(ServiceError::invalid(
+            "INVALID_NARRATIVE",
+            format!("a narrative is limited to {MAX_NARRATIVE_CHARS} characters"),
+        )),
+        Some(n) => Ok(n),
+        None => Ok(default()),
+    }
+}

@@ -1,0 +1,351 @@
+//! Carrying out an accepted movement at the back offices, step by step, with every step's result logged
+//! before the next begins:
+//! * same back office: one book transfer;
+//! * two back offices: debit the source into its settlement account, then credit the destination out of
+//!   its own; if the credit fails for good, the debit is reversed;
+//! * to a beneficiary: one payout from the source.
+//!
+//! Each step carries the idempotency key `<operation id>:<step>`, so repeating a step (after a retry, a
+//! lost reply or a crash) never applies it twice. A failure before any money moved ends the job failed.
+//! Once the source has been debited, the job never gives up: it retries until the credit or the
+//! reversal goes through.
+
+use super::plan::{MovementPlan, MovementResult, PlannedAccount, PlannedDestination, SagaLog};
+use crate::services::jobs::StepFailure;
+use crate::services::{Result, ServiceError, Services};
+use bankgate_backoffice::{
+    BoTransaction, BookTransfer, FxDetail, IdempotencyKey, LegKind, Payout, SettlementLeg,
+};
+use bankgate_domain::{Money, Rate};
+use bankgate_store::{JobOutcome, JobRecord};
+
+/// Where a movement's execution got to this time.
+enum Progress {
+    Finished(Box<MovementResult>),
+    /// Ended without moving money (or with the debit given back).
+    Failed(String),
+    /// A step could not be completed now; try again later.
+    Interrupted(StepFailure),
+}
+
+impl Services {
+    /// Runs the movement job as far as it can go and says how it stands.
+    pub(crate) async fn execute_movement(&self, job: &JobRecord) -> Result<JobOutcome> {
+        let plan: MovementPlan = serde_json::from_str(&job.payload)
+            .map_err(|e| ServiceError::Internal(format!("plan of {}: {e}", job.id)))?;
+        let mut log: SagaLog = match &job.progress {
+            Some(progress) => serde_json::from_str(progress)
+                .map_err(|e| ServiceError::Internal(format!("saga log of {}: {e}", job.id)))?,
+            None => SagaLog::default(),
+        };
+        let progress = match &plan.destination {
+            PlannedDestination::Account {
+                account,
+                credit,
+                rate,
+            } if account.back_office == plan.source.back_office => {
+                self.book_transfer(job, &plan, account, *credit, *rate)
+                    .await
+            }
+            PlannedDestination::Account {
+                account,
+                credit,
+                rate,
+            } => {
+                self.settlement_saga(job, &plan, account, *credit, *rate, &mut log)
+                    .await?
+            }
+            PlannedDestination::Payee { payee, .. } => self.payout(job, &plan, payee).await,
+        };
+        self.record_lines(job, &plan, &log, &progress).await?;
+        Ok(match progress {
+            Progress::Finished(result) => JobOutcome::Done {
+                result: serde_json::to_string(&*result)
+                    .map_err(|e| ServiceError::Internal(format!("result: {e}")))?,
+            },
+            Progress::Failed(reason) => JobOutcome::Failed { reason },
+            Progress::Interrupted(failure) => {
+                let money_moved = log.debit.is_some();
+                self.after_interruption(job, failure, !money_moved)
+            }
+        })
+    }
+
+    async fn book_transfer(
+        &self,
+        job: &JobRecord,
+        plan: &MovementPlan,
+        destination: &PlannedAccount,
+        credit: Money,
+        rate: Option<Rate>,
+    ) -> Progress {
+        let transfer = BookTransfer {
+            from: plan.source.id_bo.clone(),
+            to: destination.id_bo.clone(),
+            debit: plan.debit,
+            credit,
+            rate,
+            narrative_debit: plan.narrative_debit.clone(),
+            narrative_credit: plan.narrative_credit.clone(),
+            reference: job.id.to_string(),
+        };
+        let key = step_key(job, "book");
+        let result = self
+            .back_offices
+            .call(
+                &plan.source.back_office,
+                "transfers.book",
+                |bo| async move { bo.require_transfers()?.book_transfer(&transfer, &key).await },
+            )
+            .await;
+        match result.map_err(StepFailure::from) {
+            Ok(legs) => Progress::Finished(Box::new(MovementResult {
+                debit: legs.debit,
+                credit: Some(legs.credit),
+            })),
+            Err(StepFailure::Permanent(reason)) => Progress::Failed(reason),
+            Err(transient) => Progress::Interrupted(transient),
+        }
+    }
+
+    async fn settlement_saga(
+        &self,
+        job: &JobRecord,
+        plan: &MovementPlan,
+        destination: &PlannedAccount,
+        credit: Money,
+        rate: Option<Rate>,
+        log: &mut SagaLog,
+    ) -> Result<Progress> {
+        let fx_on_debit = rate.map(|rate| FxDetail {
+            rate,
+            counter_amount: credit,
+        });
+        let fx_on_credit = rate.map(|rate| FxDetail {
+            rate,
+            counter_amount: plan.debit,
+        });
+        if log.debit.is_none() {
+            let leg = leg(
+                &plan.source,
+                plan.debit,
+                LegKind::Transfer,
+                &plan.narrative_debit,
+                job,
+                fx_on_debit,
+            );
+            match self
+                .settle(&plan.source, leg, step_key(job, "debit"), false)
+                .await
+            {
+                Ok(line) => log.debit = Some(line),
+                Err(StepFailure::Permanent(reason)) => return Ok(Progress::Failed(reason)),
+                Err(transient) => return Ok(Progress::Interrupted(transient)),
+            }
+            self.save_log(job, log).await?;
+        }
+        if log.compensating.is_none() && log.credit.is_none() {
+            let leg = leg(
+                destination,
+                credit,
+                LegKind::Transfer,
+                &plan.narrative_credit,
+                job,
+                fx_on_credit,
+            );
+            match self
+                .settle(destination, leg, step_key(job, "credit"), true)
+                .await
+            {
+                Ok(line) => {
+                    log.credit = Some(line);
+                    self.save_log(job, log).await?;
+                }
+                Err(StepFailure::Permanent(reason)) => {
+                    log.compensating = Some(reason);
+                    self.save_log(job, log).await?;
+                }
+                Err(transient) if job.attempts < job.max_attempts => {
+                    return Ok(Progress::Interrupted(transient));
+                }
+                Err(StepFailure::Transient(reason)) => {
+                    log.compensating =
+                        Some(format!("the destination's bank did not answer: {reason}"));
+                    self.save_log(job, log).await?;
+                }
+            }
+        }
+        if let Some(reason) = log.compensating.clone() {
+            if log.reversal.is_none() {
+                let narrative = format!("Reversal: {}", plan.narrative_debit);
+                let leg = leg(
+                    &plan.source,
+                    plan.debit,
+                    LegKind::Reversal,
+                    &narrative,
+                    job,
+                    None,
+                );
+                match self
+                    .settle(&plan.source, leg, step_key(job, "reversal"), true)
+                    .await
+                {
+                    Ok(line) => log.reversal = Some(line),
+                    Err(failure) => return Ok(Progress::Interrupted(failure)),
+                }
+                self.save_log(job, log).await?;
+            }
+            return Ok(Progress::Failed(reason));
+        }
+        match (&log.debit, &log.credit) {
+            (Some(debit), Some(credit)) => Ok(Progress::Finished(Box::new(MovementResult {
+                debit: debit.clone(),
+                credit: Some(credit.clone()),
+            }))),
+            _ => Err(ServiceError::Internal(format!(
+                "saga of {} lost a step",
+                job.id
+            ))),
+        }
+    }
+
+    /// One settlement leg: a debit into, or a credit out of, the account's back office's settlement.
+    async fn settle(
+        &self,
+        account: &PlannedAccount,
+        leg: SettlementLeg,
+        key: IdempotencyKey,
+        credit: bool,
+    ) -> std::result::Result<BoTransaction, StepFailure> {
+        let operation = if credit {
+            "transfers.credit"
+        } else {
+            "transfers.debit"
+        };
+        self.back_offices
+            .call(&account.back_office, operation, |bo| async move {
+                let transfers = bo.require_transfers()?;
+                if credit {
+                    transfers.credit_from_settlement(&leg, &key).await
+                } else {
+                    transfers.debit_to_settlement(&leg, &key).await
+                }
+            })
+            .await
+            .map_err(StepFailure::from)
+    }
+
+    async fn payout(
+        &self,
+        job: &JobRecord,
+        plan: &MovementPlan,
+        payee: &bankgate_backoffice::Payee,
+    ) -> Progress {
+        let payout = Payout {
+            account: plan.source.id_bo.clone(),
+            amount: plan.debit,
+            payee: payee.clone(),
+            narrative: plan.narrative_debit.clone(),
+            reference: job.id.to_string(),
+        };
+        let key = step_key(job, "payout");
+        let result = self
+            .back_offices
+            .call(
+                &plan.source.back_office,
+                "payments.pay_out",
+                |bo| async move { bo.require_payments()?.pay_out(&payout, &key).await },
+            )
+            .await;
+        match result.map_err(StepFailure::from) {
+            Ok(debit) => Progress::Finished(Box::new(MovementResult {
+                debit,
+                credit: None,
+            })),
+            Err(StepFailure::Permanent(reason)) => Progress::Failed(reason),
+            Err(transient) => Progress::Interrupted(transient),
+        }
+    }
+
+    async fn save_log(&self, job: &JobRecord, log: &SagaLog) -> Result<()> {
+        let text = serde_json::to_string(log)
+            .map_err(|e| ServiceError::Internal(format!("saga log: {e}")))?;
+        self.store
+            .save_job_progress(&job.id, &text, self.clock.now())
+            .await?;
+        Ok(())
+    }
+
+    /// Records the statement lines the movement produced in the store, so both accounts' transaction
+    /// lists show them at once with bankgate's ids.
+    async fn record_lines(
+        &self,
+        job: &JobRecord,
+        plan: &MovementPlan,
+        log: &SagaLog,
+        progress: &Progress,
+    ) -> Result<()> {
+        let mut source_lines: Vec<BoTransaction> = Vec::new();
+        let mut destination_lines: Vec<BoTransaction> = Vec::new();
+        match progress {
+            Progress::Finished(result) => {
+                source_lines.push(result.debit.clone());
+                destination_lines.extend(result.credit.clone());
+            }
+            Progress::Failed(_) | Progress::Interrupted(_) => {
+                source_lines.extend(log.debit.clone());
+                source_lines.extend(log.reversal.clone());
+                destination_lines.extend(log.credit.clone());
+            }
+        }
+        let now = self.clock.now();
+        let source = &plan.source;
+        if !source_lines.is_empty() {
+            self.store
+                .record_transactions(
+                    &job.user_id,
+                    &source.account_id,
+                    &source.back_office,
+                    &source_lines,
+                    now,
+                )
+                .await?;
+        }
+        if let (Some(destination), false) =
+            (plan.destination_account(), destination_lines.is_empty())
+        {
+            self.store
+                .record_transactions(
+                    &job.user_id,
+                    &destination.account_id,
+                    &destination.back_office,
+                    &destination_lines,
+                    now,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn step_key(job: &JobRecord, step: &str) -> IdempotencyKey {
+    IdempotencyKey(format!("{}:{step}", job.id))
+}
+
+fn leg(
+    account: &PlannedAccount,
+    amount: Money,
+    kind: LegKind,
+    narrative: &str,
+    job: &JobRecord,
+    fx: Option<FxDetail>,
+) -> SettlementLeg {
+    SettlementLeg {
+        account: account.id_bo.clone(),
+        amount,
+        kind,
+        narrative: narrative.to_owned(),
+        reference: job.id.to_string(),
+        fx,
+    }
+}

@@ -1,0 +1,166 @@
+//! Holds: money an accepted operation keeps from its source account until it executes, fails or is
+//! cancelled. The back office does not know about them; bankgate subtracts them from the `available`
+//! balance it shows and checks new operations against them.
+//!
+//! Deciding a hold is one guarded UPDATE of the account's running total (`account_holds`), so concurrent
+//! acceptances cannot both spend the same money: the row lock (PostgreSQL) or the single writer (SQLite)
+//! orders them. The available balance itself comes from the back office, read by the caller before
+//! queueing; `version` catches the one race that matters, an execution that moved the back office's
+//! balance and released its hold after that read.
+
+use crate::jobs::Enqueued;
+use crate::{Result, Store, StoreError};
+use bankgate_domain::ids::{AccountId, OperationId, UserId};
+use bankgate_domain::{Currency, Money};
+use sqlx::{query, query_as, AnyConnection};
+use std::collections::HashMap;
+
+/// The hold a new job places on its source account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewHold {
+    pub account_id: AccountId,
+    pub amount: Money,
+    /// The account's available balance at its back office, read after `position`.
+    pub available_at_back_office: Money,
+    /// The account's hold position read before the back office's balance.
+    pub position: HoldPosition,
+}
+
+/// An account's live holds in total, and the version of the back-office balance they were judged by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HoldPosition {
+    pub held_minor: i64,
+    pub version: i64,
+}
+
+/// Why a hold is released: after the operation ran (the back office's balance has moved, or may have)
+/// or because it was cancelled before it began (nothing moved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HoldRelease {
+    AfterExecution,
+    Cancelled,
+}
+
+impl Store {
+    /// Read this before reading the account's balance at the back office, then pass both to the job.
+    pub async fn hold_position(&self, account: &AccountId) -> Result<HoldPosition> {
+        let row: Option<(i64, i64)> =
+            query_as("SELECT held_minor, version FROM account_holds WHERE account_id = $1")
+                .bind(account.as_str())
+                .fetch_optional(self.db.read())
+                .await?;
+        Ok(
+            row.map_or_else(HoldPosition::default, |(held_minor, version)| {
+                HoldPosition {
+                    held_minor,
+                    version,
+                }
+            }),
+        )
+    }
+
+    /// What each of the user's accounts has on hold, for accounts with anything held.
+    pub async fn held_amounts(&self, user: &UserId) -> Result<HashMap<AccountId, Money>> {
+        let rows: Vec<(String, String, i64)> = query_as(
+            "SELECT account_id, currency, held_minor FROM account_holds WHERE user_id = $1 AND held_minor > 0",
+        )
+        .bind(user.as_str())
+        .fetch_all(self.db.read())
+        .await?;
+        rows.into_iter()
+            .map(|(account, currency, held)| {
+                let currency =
+                    Currency::parse(&currency).map_err(|_| StoreError::Invalid("currency"))?;
+                Ok((AccountId::from_trusted(account), Money::new(held, currency)))
+            })
+            .collect()
+    }
+}
+
+/// Places `hold` for job `job` if the available balance covers it and nothing moved since it was read.
+/// Returns the refusal when it cannot, having changed nothing the caller must keep.
+pub(crate) async fn place_hold(
+    conn: &mut AnyConnection,
+    job: &OperationId,
+    user: &UserId,
+    hold: &NewHold,
+    now: i64,
+) -> Result<Option<Enqueued>> {
+    if hold.amount.currency != hold.available_at_back_office.currency || !hold.amount.is_positive()
+    {
+        return Err(StoreError::Invalid("hold amount"));
+    }
+    query(
+        "INSERT INTO account_holds (account_id, user_id, currency, held_minor, version) VALUES ($1, $2, $3, 0, 0) \
+         ON CONFLICT (account_id) DO NOTHING",
+    )
+    .bind(hold.account_id.as_str())
+    .bind(user.as_str())
+    .bind(hold.amount.currency.as_str())
+    .execute(&mut *conn)
+    .await?;
+    let placed = query(
+        "UPDATE account_holds SET held_minor = held_minor + $1 \
+         WHERE account_id = $2 AND version = $3 AND held_minor + $1 <= $4",
+    )
+    .bind(hold.amount.minor)
+    .bind(hold.account_id.as_str())
+    .bind(hold.position.version)
+    .bind(hold.available_at_back_office.minor)
+    .execute(&mut *conn)
+    .await?;
+    if placed.rows_affected() == 0 {
+        let (version,): (i64,) =
+            query_as("SELECT version FROM account_holds WHERE account_id = $1")
+                .bind(hold.account_id.as_str())
+                .fetch_one(&mut *conn)
+                .await?;
+        return Ok(Some(if version != hold.position.version {
+            Enqueued::StaleBalance
+        } else {
+            Enqueued::InsufficientFunds
+        }));
+    }
+    query(
+        "INSERT INTO holds (job_id, account_id, amount_minor, currency, placed_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(job.as_str())
+    .bind(hold.account_id.as_str())
+    .bind(hold.amount.minor)
+    .bind(hold.amount.currency.as_str())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(None)
+}
+
+/// Releases job `job`'s hold, if it has one still live.
+pub(crate) async fn release_hold(
+    conn: &mut AnyConnection,
+    job: &OperationId,
+    why: HoldRelease,
+    now: i64,
+) -> Result<()> {
+    let hold: Option<(String, i64)> = query_as(
+        "UPDATE holds SET released_at = $1 WHERE job_id = $2 AND released_at IS NULL \
+         RETURNING account_id, amount_minor",
+    )
+    .bind(now)
+    .bind(job.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((account, amount)) = hold else {
+        return Ok(());
+    };
+    let bump = match why {
+        HoldRelease::AfterExecution => 1,
+        HoldRelease::Cancelled => 0,
+    };
+    query("UPDATE account_holds SET held_minor = held_minor - $1, version = version + $2 WHERE account_id = $3")
+        .bind(amount)
+        .bind(bump)
+        .bind(&account)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,582 @@
+//! The durable job queue: every queued or undoable operation is a row in `jobs`, written in the same
+//! transaction as its hold (outbox). Workers on any number of nodes claim due jobs atomically, so each
+//! runs once: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the single writer connection on SQLite. A claim is
+//! a lease; a job whose node died is claimed again when its lease runs out and resumes from its saga log.
+
+use crate::holds::{place_hold, release_hold, HoldRelease, NewHold};
+use crate::{Result, Store, StoreError};
+use bankgate_db::{is_unique_violation, Engine};
+use bankgate_domain::ids::{new_undo_id, OperationId, UserId};
+use bankgate_domain::time_format::{from_millis, to_millis};
+use sqlx::{query, query_as, AnyConnection};
+use std::fmt;
+use time::OffsetDateTime;
+
+/// What a job does; the services own each kind's payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// `POST /transfer/acc2acc`.
+    Transfer,
+    /// `POST /remittance/creditCardPayment`.
+    CardPayment,
+    /// `POST /remittance/:AFiRemittanceId`.
+    Remittance,
+    /// `POST /transfer/acc2ben/:id`: not undoable, run at once by the request itself.
+    BeneficiaryPayment,
+    /// `DELETE /beneficiary/:id`.
+    BeneficiaryDeletion,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 5] = [
+        JobKind::Transfer,
+        JobKind::CardPayment,
+        JobKind::Remittance,
+        JobKind::BeneficiaryPayment,
+        JobKind::BeneficiaryDeletion,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            JobKind::Transfer => "transfer",
+            JobKind::CardPayment => "card_payment",
+            JobKind::Remittance => "remittance",
+            JobKind::BeneficiaryPayment => "beneficiary_payment",
+            JobKind::BeneficiaryDeletion => "beneficiary_deletion",
+        }
+    }
+
+    fn parse(s: &str) -> Result<JobKind> {
+        JobKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or(StoreError::Invalid("job kind"))
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobState {
+    /// In its undo window or due and not yet claimed: still cancellable.
+    Waiting,
+    /// Claimed by a worker; execution has begun.
+    Running,
+    /// A step failed in a way worth retrying; due again at `due_at`. No longer cancellable.
+    Retrying,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            JobState::Waiting => "waiting",
+            JobState::Running => "running",
+            JobState::Retrying => "retrying",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(s: &str) -> Result<JobState> {
+        [
+            JobState::Waiting,
+            JobState::Running,
+            JobState::Retrying,
+            JobState::Done,
+            JobState::Failed,
+            JobState::Cancelled,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or(StoreError::Invalid("job state"))
+    }
+
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            JobState::Done | JobState::Failed | JobState::Cancelled
+        )
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A job to queue, with the hold it places (if it moves money).
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub id: OperationId,
+    pub user_id: UserId,
+    pub kind: JobKind,
+    /// Undoable jobs get a short id users cancel by; generated here, unique per user.
+    pub undoable: bool,
+    /// The client's own id for the operation (`AFiRemittanceId`): a second job with the same one is
+    /// not queued; the first is returned.
+    pub client_ref: Option<String>,
+    /// JSON, owned by the service that runs this kind.
+    pub payload: String,
+    pub queued_at: OffsetDateTime,
+    /// End of the undo window: when the job becomes due.
+    pub due_at: OffsetDateTime,
+    pub max_attempts: u32,
+    pub hold: Option<NewHold>,
+}
+
+/// A job as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    pub id: OperationId,
+    pub user_id: UserId,
+    pub kind: JobKind,
+    pub undo_id: Option<String>,
+    pub client_ref: Option<String>,
+    pub payload: String,
+    pub state: JobState,
+    pub queued_at: OffsetDateTime,
+    /// The end of the undo window as first set (`dtsExpiry`); "do now" does not move it.
+    pub expires_at: OffsetDateTime,
+    pub due_at: OffsetDateTime,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub progress: Option<String>,
+    pub result: Option<String>,
+    pub failure: Option<String>,
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// The answer to queueing a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    Queued(JobRecord),
+    /// A job with the same client reference exists; nothing new was queued.
+    Existing(JobRecord),
+    /// The hold could not be placed: the available balance seen does not cover it.
+    InsufficientFunds,
+    /// The account's balance moved since the caller read it; read again and retry.
+    StaleBalance,
+}
+
+/// How a job ended, or that it should be tried again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Done { result: String },
+    Failed { reason: String },
+    Retry { at: OffsetDateTime, reason: String },
+}
+
+/// The answer to cancelling a job by its undo id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cancelled {
+    Cancelled(JobRecord),
+    /// Execution has begun or the job has ended: it can no longer be undone.
+    TooLate(JobRecord),
+    NotFound,
+}
+
+const JOB_COLUMNS: &str =
+    "id, user_id, kind, undo_id, client_ref, payload, state, queued_at, expires_at, \
+     due_at, attempts, max_attempts, progress, result, failure, finished_at";
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: String,
+    user_id: String,
+    kind: String,
+    undo_id: Option<String>,
+    client_ref: Option<String>,
+    payload: String,
+    state: String,
+    queued_at: i64,
+    expires_at: i64,
+    due_at: i64,
+    attempts: i64,
+    max_attempts: i64,
+    progress: Option<String>,
+    result: Option<String>,
+    failure: Option<String>,
+    finished_at: Option<i64>,
+}
+
+impl JobRow {
+    fn into_record(self) -> Result<JobRecord> {
+        Ok(JobRecord {
+            id: OperationId::from_trusted(self.id),
+            user_id: UserId::from_trusted(self.user_id),
+            kind: JobKind::parse(&self.kind)?,
+            undo_id: self.undo_id,
+            client_ref: self.client_ref,
+            payload: self.payload,
+            state: JobState::parse(&self.state)?,
+            queued_at: from_millis(self.queued_at),
+            expires_at: from_millis(self.expires_at),
+            due_at: from_millis(self.due_at),
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            max_attempts: u32::try_from(self.max_attempts).unwrap_or(u32::MAX),
+            progress: self.progress,
+            result: self.result,
+            failure: self.failure,
+            finished_at: self.finished_at.map(from_millis),
+        })
+    }
+}
+
+/// Attempts at queueing before an undo-id collision streak is treated as a fault.
+const ENQUEUE_ATTEMPTS: usize = 8;
+
+impl Store {
+    /// Queues `job` and places its hold in one transaction. Replays of the same client reference return
+    /// the first job.
+    pub async fn enqueue_job(&self, job: &NewJob) -> Result<Enqueued> {
+        for _ in 0..ENQUEUE_ATTEMPTS {
+            match self.try_enqueue(job).await {
+                Err(StoreError::Db(bankgate_db::DbError::Sqlx(e))) if is_unique_violation(&e) => {
+                    // An undo-id collision, or a concurrent job with the same client reference: either
+                    // way the next attempt sees the world as it now is.
+                    continue;
+                }
+                other => return other,
+            }
+        }
+        Err(StoreError::Conflict("could not queue the job"))
+    }
+
+    async fn try_enqueue(&self, job: &NewJob) -> Result<Enqueued> {
+        let mut tx = self.db.write().begin().await?;
+        if let Some(client_ref) = &job.client_ref {
+            if let Some(existing) = find_by_client_ref(&mut tx, job, client_ref).await? {
+                return Ok(Enqueued::Existing(existing));
+            }
+        }
+        let now = to_millis(job.queued_at);
+        let due = to_millis(job.due_at);
+        let undo_id = job.undoable.then(new_undo_id);
+        query(
+            "INSERT INTO jobs (id, user_id, kind, undo_id, client_ref, payload, state, queued_at, expires_at, \
+             due_at, attempts, max_attempts, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 0, $10, $8)",
+        )
+        .bind(job.id.as_str())
+        .bind(job.user_id.as_str())
+        .bind(job.kind.as_str())
+        .bind(undo_id.as_deref())
+        .bind(job.client_ref.as_deref())
+        .bind(&job.payload)
+        .bind(JobState::Waiting.as_str())
+        .bind(now)
+        .bind(due)
+        .bind(i64::from(job.max_attempts))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(hold) = &job.hold {
+            if let Some(refused) = place_hold(&mut tx, &job.id, &job.user_id, hold, now).await? {
+                tx.rollback().await?;
+                return Ok(refused);
+            }
+        }
+        let record = fetch_job(&mut tx, job.id.as_str()).await?;
+        tx.commit().await?;
+        Ok(Enqueued::Queued(record))
+    }
+
+    /// Claims up to `limit` due jobs for `node` until `lease_until`, marking them running.
+    pub async fn claim_due_jobs(
+        &self,
+        node: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>> {
+        let lock = match self.db.engine() {
+            Engine::Postgres => "FOR UPDATE SKIP LOCKED",
+            // One writer connection: the UPDATE below is already the only writer.
+            Engine::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, claimed_by = $1, lease_until = $2, \
+             updated_at = $3 WHERE id IN (SELECT id FROM jobs WHERE \
+             (state IN ('waiting', 'retrying') AND due_at <= $3) OR (state = 'running' AND lease_until < $3) \
+             ORDER BY due_at LIMIT $4 {lock}) RETURNING {JOB_COLUMNS}"
+        );
+        let rows: Vec<JobRow> = query_as(&sql)
+            .bind(node)
+            .bind(to_millis(lease_until))
+            .bind(to_millis(now))
+            .bind(i64::from(limit))
+            .fetch_all(self.db.write())
+            .await?;
+        let mut jobs = rows
+            .into_iter()
+            .map(JobRow::into_record)
+            .collect::<Result<Vec<_>>>()?;
+        jobs.sort_by_key(|j| j.due_at);
+        Ok(jobs)
+    }
+
+    /// Claims one job now, whatever its due time, if it is still waiting (a request running its own
+    /// job, such as a payment to a beneficiary).
+    pub async fn claim_job(
+        &self,
+        id: &OperationId,
+        node: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<JobRecord>> {
+        let sql = format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, claimed_by = $1, lease_until = $2, \
+             updated_at = $3 WHERE id = $4 AND state = 'waiting' RETURNING {JOB_COLUMNS}"
+        );
+        let row: Option<JobRow> = query_as(&sql)
+            .bind(node)
+            .bind(to_millis(lease_until))
+            .bind(to_millis(now))
+            .bind(id.as_str())
+            .fetch_optional(self.db.write())
+            .await?;
+        row.map(JobRow::into_record).transpose()
+    }
+
+    /// Records the saga log of a running job, so a resumed run skips the steps already taken.
+    pub async fn save_job_progress(
+        &self,
+        id: &OperationId,
+        progress: &str,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        query("UPDATE jobs SET progress = $1, updated_at = $2 WHERE id = $3 AND state = 'running'")
+            .bind(progress)
+            .bind(to_millis(at))
+            .bind(id.as_str())
+            .execute(self.db.write())
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a running job (or schedules its retry), releasing its hold when it ends, in one transaction.
+    /// Returns the job as it now is, or None when it was not running (another worker already ended it).
+    pub async fn finish_job(
+        &self,
+        id: &OperationId,
+        outcome: &JobOutcome,
+        at: OffsetDateTime,
+    ) -> Result<Option<JobRecord>> {
+        let now = to_millis(at);
+        let mut tx = self.db.write().begin().await?;
+        let updated = match outcome {
+            JobOutcome::Done { result } => {
+                query(
+                    "UPDATE jobs SET state = 'done', result = $1, finished_at = $2, updated_at = $2, \
+                     lease_until = NULL WHERE id = $3 AND state = 'running'",
+                )
+                .bind(result)
+                .bind(now)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?
+            }
+            JobOutcome::Failed { reason } => {
+                query(
+                    "UPDATE jobs SET state = 'failed', failure = $1, finished_at = $2, updated_at = $2, \
+                     lease_until = NULL WHERE id = $3 AND state = 'running'",
+                )
+                .bind(reason)
+                .bind(now)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?
+            }
+            JobOutcome::Retry { at: retry_at, reason } => {
+                query(
+                    "UPDATE jobs SET state = 'retrying', failure = $1, due_at = $2, updated_at = $3, \
+                     lease_until = NULL WHERE id = $4 AND state = 'running'",
+                )
+                .bind(reason)
+                .bind(to_millis(*retry_at))
+                .bind(now)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?
+            }
+        };
+        if updated.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        if !matches!(outcome, JobOutcome::Retry { .. }) {
+            release_hold(&mut tx, id, HoldRelease::AfterExecution, now).await?;
+        }
+        let record = fetch_job(&mut tx, id.as_str()).await?;
+        tx.commit().await?;
+        Ok(Some(record))
+    }
+
+    /// Cancels the user's job `undo_id` if it has not begun, releasing its hold at once.
+    pub async fn cancel_job(
+        &self,
+        user: &UserId,
+        undo_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<Cancelled> {
+        let now = to_millis(at);
+        let mut tx = self.db.write().begin().await?;
+        let Some(job) = find_by_undo_id(&mut tx, user, undo_id).await? else {
+            return Ok(Cancelled::NotFound);
+        };
+        let updated = query(
+            "UPDATE jobs SET state = 'cancelled', finished_at = $1, updated_at = $1 \
+             WHERE id = $2 AND state = 'waiting'",
+        )
+        .bind(now)
+        .bind(job.id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(Cancelled::TooLate(job));
+        }
+        release_hold(&mut tx, &job.id, HoldRelease::Cancelled, now).await?;
+        let record = fetch_job(&mut tx, job.id.as_str()).await?;
+        tx.commit().await?;
+        Ok(Cancelled::Cancelled(record))
+    }
+
+    /// Makes the user's waiting jobs due now: one (`undo_id`) or all. Returns the jobs made due.
+    pub async fn expedite_jobs(
+        &self,
+        user: &UserId,
+        undo_id: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<Vec<JobRecord>> {
+        let which = match undo_id {
+            Some(_) => "undo_id = $3",
+            None => "undo_id IS NOT NULL",
+        };
+        let sql = format!(
+            "UPDATE jobs SET due_at = $1, updated_at = $1 WHERE user_id = $2 AND state = 'waiting' \
+             AND {which} AND due_at > $1 RETURNING {JOB_COLUMNS}"
+        );
+        let mut statement = query_as(&sql).bind(to_millis(at)).bind(user.as_str());
+        if let Some(undo_id) = undo_id {
+            statement = statement.bind(undo_id);
+        }
+        let rows: Vec<JobRow> = statement.fetch_all(self.db.write()).await?;
+        rows.into_iter().map(JobRow::into_record).collect()
+    }
+
+    /// One of the user's undoable jobs by its undo id.
+    pub async fn job_by_undo_id(&self, user: &UserId, undo_id: &str) -> Result<Option<JobRecord>> {
+        let mut conn = self.db.read().acquire().await?;
+        find_by_undo_id(&mut conn, user, undo_id).await
+    }
+
+    /// A job by its id, whoever it belongs to (workers and tests).
+    pub async fn job(&self, id: &OperationId) -> Result<Option<JobRecord>> {
+        let mut conn = self.db.read().acquire().await?;
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
+        let row: Option<JobRow> = query_as(&sql)
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.map(JobRow::into_record).transpose()
+    }
+
+    /// The user's jobs among `ids` (statement lines name the operation that made them).
+    pub async fn user_jobs_by_ids(
+        &self,
+        user: &UserId,
+        ids: &[OperationId],
+    ) -> Result<Vec<JobRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders = (0..ids.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql =
+            format!("SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = $1 AND id IN ({placeholders})");
+        let mut statement = query_as(&sql).bind(user.as_str());
+        for id in ids {
+            statement = statement.bind(id.as_str());
+        }
+        let rows: Vec<JobRow> = statement.fetch_all(self.db.read()).await?;
+        rows.into_iter().map(JobRow::into_record).collect()
+    }
+
+    /// The user's undoable jobs that have not ended, oldest first.
+    pub async fn open_undoable_jobs(&self, user: &UserId) -> Result<Vec<JobRecord>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = $1 AND state IN ('waiting', 'running', 'retrying') \
+             AND undo_id IS NOT NULL ORDER BY queued_at, id"
+        );
+        let rows: Vec<JobRow> = query_as(&sql)
+            .bind(user.as_str())
+            .fetch_all(self.db.read())
+            .await?;
+        rows.into_iter().map(JobRow::into_record).collect()
+    }
+
+    /// Every job in `states`, for checks across the whole queue (the bank test, operations).
+    pub async fn jobs_in_states(&self, states: &[JobState]) -> Result<Vec<JobRecord>> {
+        let list = states
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ({list}) ORDER BY queued_at, id"
+        );
+        let rows: Vec<JobRow> = query_as(&sql).fetch_all(self.db.read()).await?;
+        rows.into_iter().map(JobRow::into_record).collect()
+    }
+
+    /// The earliest due time among jobs that are waiting or retrying, so a worker can sleep until then.
+    pub async fn next_due_at(&self) -> Result<Option<OffsetDateTime>> {
+        let row: Option<(Option<i64>,)> =
+            query_as("SELECT MIN(due_at) FROM jobs WHERE state IN ('waiting', 'retrying')")
+                .fetch_optional(self.db.read())
+                .await?;
+        Ok(row.and_then(|(at,)| at).map(from_millis))
+    }
+}
+
+async fn fetch_job(conn: &mut AnyConnection, id: &str) -> Result<JobRecord> {
+    let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
+    let row: JobRow = query_as(&sql).bind(id).fetch_one(&mut *conn).await?;
+    row.into_record()
+}
+
+async fn find_by_undo_id(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    undo_id: &str,
+) -> Result<Option<JobRecord>> {
+    let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = $1 AND undo_id = $2");
+    let row: Option<JobRow> = query_as(&sql)
+        .bind(user.as_str())
+        .bind(undo_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(JobRow::into_record).transpose()
+}
+
+async fn find_by_client_ref(
+    conn: &mut AnyConnection,
+    job: &NewJob,
+    client_ref: &str,
+) -> Result<Option<JobRecord>> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = $1 AND kind = $2 AND client_ref = $3"
+    );
+    let row: Option<JobRow> = query_as(&sql)
+        .bind(job.user_id.as_str())
+        .bind(job.kind.as_str())
+        .bind(client_ref)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(JobRow::into_record).transpose()
+}
