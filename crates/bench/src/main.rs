@@ -1,11 +1,20 @@
-//! `bankgate-bench`: load generators that print figures against a running bankgate.
+//! `bankgate-bench`: load generators that print figures.
 //!
-//! `reads` compares authenticated `GET /accounts` with `GET /ping/heartbeat` in one run: requests per
-//! second, p50/p99 latency, and the ratio of the two throughputs.
+//! * `reads` (against a running bankgate) compares authenticated `GET /accounts` with
+//!   `GET /ping/heartbeat` in one run: requests per second, p50/p99 latency, and the ratio of the two.
+//! * `transfers` and `bank` start their own bankgate in-process on a fresh database (SQLite, or
+//!   PostgreSQL from `BANKGATE_TEST_POSTGRES_URL` with `--engine postgres`) with many customers:
+//!   `transfers` measures transfers per second end to end with a zero undo window, `bank` runs the
+//!   audited bank test and exits non-zero if the audit finds a problem.
 #![forbid(unsafe_code)]
 
 use anyhow::{bail, Context};
-use clap::{Parser, Subcommand};
+use bankgate_bench::bank::{run_bank, BankOptions};
+use bankgate_bench::stats::percentile;
+use bankgate_bench::transfers::{run_transfers, Route, TransferOptions};
+use bankgate_bench::world::{World, WorldOptions};
+use bankgate_db::Engine;
+use clap::{Parser, Subcommand, ValueEnum};
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
@@ -36,6 +45,63 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Transfers per second end to end, with a zero undo window, on an in-process bankgate.
+    Transfers {
+        #[arg(long, value_enum, default_value_t = EngineArg::Sqlite)]
+        engine: EngineArg,
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        #[arg(long, default_value_t = 32)]
+        customers: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// `across`: checking at sandbox-a to savings at sandbox-b (the two-step saga); `within`:
+        /// savings to EUR at sandbox-b (one converted book transfer).
+        #[arg(long, value_enum, default_value_t = RouteArg::Across)]
+        route: RouteArg,
+        /// Jobs each node runs at once.
+        #[arg(long, default_value_t = 32)]
+        workers: usize,
+    },
+    /// The audited bank test: concurrent transfers with cancels and do-nows, then the audit.
+    Bank {
+        #[arg(long, value_enum, default_value_t = EngineArg::Sqlite)]
+        engine: EngineArg,
+        #[arg(long, default_value_t = 20)]
+        customers: usize,
+        #[arg(long, default_value_t = 5000)]
+        operations: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 20)]
+        cancel_percent: u32,
+        #[arg(long, default_value_t = 20)]
+        do_now_percent: u32,
+        /// Undo window in milliseconds.
+        #[arg(long, default_value_t = 300)]
+        window_ms: u64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EngineArg {
+    Sqlite,
+    Postgres,
+}
+
+impl From<EngineArg> for Engine {
+    fn from(e: EngineArg) -> Engine {
+        match e {
+            EngineArg::Sqlite => Engine::Sqlite,
+            EngineArg::Postgres => Engine::Postgres,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RouteArg {
+    Across,
+    Within,
 }
 
 /// What one endpoint's run measured.
@@ -102,6 +168,70 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Transfers {
+            engine,
+            clients,
+            customers,
+            seconds,
+            route,
+            workers,
+        } => {
+            let world = World::start(&WorldOptions {
+                engine: engine.into(),
+                customers,
+                undo_window_ms: 0,
+                job_workers: workers,
+            })
+            .await?;
+            let route = match route {
+                RouteArg::Across => Route::AcrossBackOffices,
+                RouteArg::Within => Route::WithinOneBackOffice,
+            };
+            let options = TransferOptions {
+                clients,
+                duration: Duration::from_secs(seconds),
+                route,
+            };
+            println!(
+                "{} clients, {customers} customers, {seconds} s, zero undo window",
+                clients
+            );
+            let figures = run_transfers(&world, &options).await?;
+            figures.print();
+            world.stop().await;
+            Ok(())
+        }
+        Command::Bank {
+            engine,
+            customers,
+            operations,
+            concurrency,
+            cancel_percent,
+            do_now_percent,
+            window_ms,
+        } => {
+            let world = World::start(&WorldOptions {
+                engine: engine.into(),
+                customers,
+                undo_window_ms: window_ms,
+                job_workers: 32,
+            })
+            .await?;
+            let options = BankOptions {
+                operations,
+                concurrency,
+                cancel_percent,
+                do_now_percent,
+                max_amount_cents: 20_000,
+            };
+            let report = run_bank(&world, &options).await?;
+            report.print();
+            world.stop().await;
+            if !report.is_clean() {
+                bail!("the bank audit found problems");
+            }
+            Ok(())
+        }
     }
 }
 
@@ -151,17 +281,12 @@ async fn run(
         errors += e;
     }
     latencies.sort_unstable();
-    let pick = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-    };
     Ok(Figures {
         requests: latencies.len(),
         errors,
         elapsed: duration,
-        p50: pick(0.50).unwrap_or_default(),
-        p99: pick(0.99).unwrap_or_default(),
+        p50: percentile(&latencies, 0.50),
+        p99: percentile(&latencies, 0.99),
     })
 }
 

@@ -13,23 +13,26 @@ use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 pub const CHECKING_OFFICE: &str = "sandbox-a";
 pub const SAVINGS_OFFICE: &str = "sandbox-b";
 
-struct DemoUser {
-    user_name: &'static str,
-    password: &'static str,
-    first_name: &'static str,
-    last_name: &'static str,
-    ssn: &'static str,
+/// A customer set up like the demo users: USD checking (1000.00, active card) at sandbox-a; USD savings
+/// (500.00, card not activated) and EUR (200.00) at sandbox-b. Load tests create many of them.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoCustomer<'a> {
+    pub user_name: &'a str,
+    pub password: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub ssn: &'a str,
 }
 
-const USERS: [DemoUser; 2] = [
-    DemoUser {
+const USERS: [DemoCustomer<'static>; 2] = [
+    DemoCustomer {
         user_name: "demo",
         password: "demo-password",
         first_name: "Dana",
         last_name: "Demo",
         ssn: "123456789",
     },
-    DemoUser {
+    DemoCustomer {
         user_name: "demo2",
         password: "demo2-password",
         first_name: "Sam",
@@ -51,13 +54,14 @@ pub async fn seed(services: &Services) -> Result<bool> {
         return Ok(false);
     }
     for user in &USERS {
-        seed_user(services, user).await?;
+        seed_customer(services, user).await?;
     }
     tracing::info!("demo users created: demo / demo-password and demo2 / demo2-password");
     Ok(true)
 }
 
-async fn seed_user(services: &Services, demo: &DemoUser) -> Result<UserId> {
+/// Creates one customer with the demo products, through the back-office traits.
+pub async fn seed_customer(services: &Services, demo: &DemoCustomer<'_>) -> Result<UserId> {
     let profile = UserProfile {
         name: PersonName {
             first_name: demo.first_name.into(),
