@@ -13,7 +13,7 @@ use bankgate_domain::card::Expiry;
 use bankgate_domain::ids::{AccountId, BackOfficeId, BeneficiaryId, OperationId, UserId};
 use bankgate_domain::mask::MaskedPan;
 use bankgate_domain::patch::Patch;
-use bankgate_domain::Money;
+use bankgate_domain::{Currency, Money};
 use bankgate_store::{
     BeneficiaryRecord, JobKind, JobOutcome, JobRecord, NewBeneficiaryRecord, NewJob,
 };
@@ -73,7 +73,11 @@ pub struct BeneficiaryView {
 #[derive(Debug, Clone, Default)]
 pub struct SettingsChanges {
     pub name: Option<String>,
-    pub default_amount: Patch<Money>,
+    /// The decimal text sent, in `default_currency` if sent, else in the kept default's currency, else
+    /// in USD.
+    pub default_amount: Patch<String>,
+    /// Sent without an amount, it re-denominates the kept default amount (or sets 0 in it).
+    pub default_currency: Option<Currency>,
     pub default_source_account_id: Patch<AccountId>,
     pub status: Option<String>,
     pub is_active: Option<bool>,
@@ -183,13 +187,17 @@ impl Services {
         Ok(current)
     }
 
-    /// Queues the deletion for its undo window.
+    /// Queues the deletion for its undo window. Asked again while a deletion of the same beneficiary is
+    /// still queued, it answers that one: a second entry would make cancelling the first one pointless.
     pub async fn queue_beneficiary_deletion(
         &self,
         user: &UserId,
         id: &BeneficiaryId,
     ) -> Result<JobRecord> {
         self.beneficiary_record(user, id).await?;
+        if let Some(queued) = self.queued_deletion(user, id).await? {
+            return Ok(queued);
+        }
         let payload = to_json(&super::movements::plan::BeneficiaryDeletion {
             beneficiary_id: id.clone(),
         })?;
@@ -219,6 +227,20 @@ impl Services {
                 "queueing a deletion answered {other:?}"
             ))),
         }
+    }
+
+    /// The deletion of `id` still in the undo queue, if there is one.
+    async fn queued_deletion(
+        &self,
+        user: &UserId,
+        id: &BeneficiaryId,
+    ) -> Result<Option<JobRecord>> {
+        let open = self.store.open_undoable_jobs(user).await?;
+        Ok(open.into_iter().find(|job| {
+            job.kind == JobKind::BeneficiaryDeletion
+                && serde_json::from_str::<super::movements::plan::BeneficiaryDeletion>(&job.payload)
+                    .is_ok_and(|d| &d.beneficiary_id == id)
+        }))
     }
 
     pub(crate) async fn execute_beneficiary_deletion(&self, job: &JobRecord) -> Result<JobOutcome> {
@@ -333,7 +355,10 @@ impl Services {
             holder_name: format!("{} {}", card.first_name, card.last_name),
         };
         let masked = card.masked_pan();
-        let key = IdempotencyKey(format!("{id}:vault:{}", masked.as_str()));
+        // One key per vaulting: retries of this call share it, but a later vaulting for the same
+        // beneficiary (a renewed card with a new expiry, another card with the same first and last four
+        // digits) must not be answered with the card vaulted before.
+        let key = IdempotencyKey(format!("{id}:vault:{}", OperationId::generate()));
         let mut vault_refs = BTreeMap::new();
         for link in self.links(user).await?.iter() {
             let office = &link.back_office_id;
@@ -381,7 +406,14 @@ impl Services {
             KeptDestination::Details(destination) => fields_of(destination),
             KeptDestination::Card(card) => {
                 if changes.destination_pan.is_none() {
-                    // Only the holder's name can change without the number: the vault keeps the card.
+                    // Only the holder's name can change without the number: the vault keeps the card,
+                    // and a new expiry has to be vaulted with its number.
+                    if !expiry_unchanged(card, &changes) {
+                        return Err(ServiceError::invalid(
+                            "MISSING_FIELD",
+                            "destinationPAN is required to change the card's expiry",
+                        ));
+                    }
                     let mut card = card.clone();
                     if let Some(first) = changes
                         .destination_first_name
@@ -426,15 +458,20 @@ impl Services {
             }
             settings.name = name;
         }
-        if let Patch::Set(amount) = &changes.default_amount {
-            if amount.minor < 0 {
-                return Err(ServiceError::invalid(
-                    "INVALID_AMOUNT",
-                    "defaultAmount must not be negative",
-                ));
-            }
-        }
-        changes.default_amount.apply(&mut settings.default_amount);
+        let currency = changes
+            .default_currency
+            .or(settings.default_amount.map(|m| m.currency))
+            .unwrap_or(Currency::USD);
+        let default_amount = match (&changes.default_amount, changes.default_currency) {
+            (Patch::Set(text), _) => Patch::Set(default_amount(text, currency)?),
+            (Patch::Clear, _) => Patch::Clear,
+            (Patch::Keep, None) => Patch::Keep,
+            (Patch::Keep, Some(currency)) => Patch::Set(match settings.default_amount {
+                Some(kept) => default_amount(&kept.to_decimal_string(), currency)?,
+                None => Money::zero(currency),
+            }),
+        };
+        default_amount.apply(&mut settings.default_amount);
         if let Patch::Set(account) = &changes.default_source_account_id {
             self.stored_account(user, account).await?;
         }
@@ -457,12 +494,48 @@ fn view(record: BeneficiaryRecord) -> Result<BeneficiaryView> {
     Ok(BeneficiaryView { record, data })
 }
 
+/// A default amount: exact in its currency, not negative.
+fn default_amount(text: &str, currency: Currency) -> Result<Money> {
+    let amount = Money::parse_decimal(text, currency)
+        .map_err(|e| ServiceError::invalid("INVALID_AMOUNT", format!("defaultAmount: {e}")))?;
+    if amount.minor < 0 {
+        return Err(ServiceError::invalid(
+            "INVALID_AMOUNT",
+            "defaultAmount must not be negative",
+        ));
+    }
+    Ok(amount)
+}
+
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| ServiceError::Internal(format!("json: {e}")))
 }
 
+/// A missing field is `MISSING_FIELD`, as on every other route; a field with a bad value is
+/// `INVALID_BENEFICIARY`. Either message names the wire field.
 fn invalid_field(e: bankgate_domain::beneficiary::BeneficiaryError) -> ServiceError {
-    ServiceError::invalid("INVALID_BENEFICIARY", e.to_string())
+    use bankgate_domain::beneficiary::BeneficiaryError;
+    let code = match e {
+        BeneficiaryError::Missing { .. } => "MISSING_FIELD",
+        BeneficiaryError::Invalid { .. } => "INVALID_BENEFICIARY",
+    };
+    ServiceError::invalid(code, e.to_string())
+}
+
+/// Whether the expiry fields sent (blank ones count as absent) all repeat the kept card's expiry.
+fn expiry_unchanged(card: &CardOnFile, changes: &DestinationFields) -> bool {
+    let sent = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let yyyymm_same = sent(&changes.expiry_yyyymm).is_none_or(|v| v == card.expiry.yyyymm());
+    let mm_same =
+        sent(&changes.expiry_mm).is_none_or(|v| v.parse::<u8>().ok() == Some(card.expiry.month));
+    let yy_same = sent(&changes.expiry_yy)
+        .is_none_or(|v| v == format!("{:02}", card.expiry.year.rem_euclid(100)));
+    yyyymm_same && mm_same && yy_same
 }
 
 fn default_name(destination: &KeptDestination) -> String {

@@ -35,7 +35,8 @@ pub async fn list_beneficiaries(
 /// destinationName, type, routingNumber (ABA check digit) and accountNumber; international needs bic and
 /// iban (checksum); paypal needs paypalId; tocard needs destinationPAN (Luhn), expiryYYYYMM (or
 /// expiryMM and expiryYY), destinationFirstName and destinationLastName; cheque needs legalName and an
-/// address with addressLine1, city, province and postalCode.
+/// address with addressLine1, city, province and postalCode. A missing field is 400 `MISSING_FIELD`, a bad
+/// value 400 `INVALID_BENEFICIARY`; the message names the wire field.
 #[utoipa::path(put, path = "/beneficiaries", tag = "beneficiaries", request_body = NewBeneficiaryBody,
     responses((status = 200, body = BeneficiaryResponse), (status = 400, body = ErrorBody)))]
 pub async fn add_beneficiary(
@@ -51,7 +52,8 @@ pub async fn add_beneficiary(
     }))
 }
 
-/// Change a beneficiary: only the fields sent change, and a changed destination is validated again.
+/// Change a beneficiary: only the fields sent change, and a changed destination is validated again (a
+/// refused change changes nothing). A card's new expiry needs its destinationPAN.
 #[utoipa::path(post, path = "/beneficiary/{AFiBeneficiaryId}", tag = "beneficiaries",
     request_body = BeneficiaryChangesBody, params(("AFiBeneficiaryId" = String, Path)),
     responses((status = 200, body = BeneficiaryResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -73,7 +75,8 @@ pub async fn modify_beneficiary(
     }))
 }
 
-/// Delete a beneficiary, queued for its undo window (120 s by default); it stays payable until then.
+/// Delete a beneficiary, queued for its undo window (120 s by default); it stays payable until then. Asked
+/// again while queued, it answers the same queue entry.
 #[utoipa::path(delete, path = "/beneficiary/{AFiBeneficiaryId}", tag = "beneficiaries",
     params(("AFiBeneficiaryId" = String, Path)),
     responses((status = 200, body = BeneficiaryDeletionResponse), (status = 404, body = ErrorBody)))]

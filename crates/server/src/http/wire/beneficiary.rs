@@ -98,10 +98,12 @@ impl From<DestinationWire> for DestinationFields {
 #[serde(rename_all = "camelCase")]
 pub struct SettingsWire {
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "patch")]
+    /// A number or a numeric string.
+    #[serde(default, deserialize_with = "flattened_amount")]
     #[schema(value_type = Option<f64>)]
     pub default_amount: Patch<DecimalInput>,
-    /// Required with `defaultAmount` in spirit; USD when left out.
+    /// The currency of `defaultAmount`: when left out, the kept default's, or else USD. Sent alone, it
+    /// changes the currency of the kept default amount.
     pub default_currency: Option<String>,
     #[serde(default, deserialize_with = "patch")]
     #[schema(value_type = Option<String>)]
@@ -115,19 +117,34 @@ pub struct SettingsWire {
     pub is_hidden: Option<bool>,
 }
 
+/// `defaultAmount` as a number or a numeric string; `null` clears it. The settings are flattened into the
+/// request bodies, and serde buffers flattened fields as plain values, which [`DecimalInput`]'s raw-text
+/// reading cannot see: the value is taken as JSON here and handed over as text.
+fn flattened_amount<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Patch<DecimalInput>, D::Error> {
+    use serde::de::Error as _;
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(Patch::Clear),
+        Some(serde_json::Value::String(s)) => Ok(Patch::Set(DecimalInput(s.trim().to_owned()))),
+        Some(serde_json::Value::Number(n)) => Ok(Patch::Set(DecimalInput(n.to_string()))),
+        Some(_) => Err(D::Error::custom(
+            "defaultAmount must be a number or a numeric string",
+        )),
+    }
+}
+
 impl SettingsWire {
     fn into_changes(self) -> Result<SettingsChanges, ApiError> {
-        let currency = match self.default_currency.as_deref().map(str::trim) {
-            Some(code) => Currency::parse(code)
-                .map_err(|e| ApiError::bad_request("INVALID_CURRENCY", e.to_string()))?,
-            None => Currency::USD,
+        let default_currency = match self.default_currency.as_deref().map(str::trim) {
+            Some(code) => Some(
+                Currency::parse(code)
+                    .map_err(|e| ApiError::bad_request("INVALID_CURRENCY", e.to_string()))?,
+            ),
+            None => None,
         };
         let default_amount = match self.default_amount {
-            Patch::Set(amount) => Patch::Set(
-                amount
-                    .to_money(currency)
-                    .map_err(|e| ApiError::bad_request("INVALID_AMOUNT", e.to_string()))?,
-            ),
+            Patch::Set(amount) => Patch::Set(amount.0),
             Patch::Clear => Patch::Clear,
             Patch::Keep => Patch::Keep,
         };
@@ -142,6 +159,7 @@ impl SettingsWire {
         Ok(SettingsChanges {
             name: self.name,
             default_amount,
+            default_currency,
             default_source_account_id,
             status: self.status,
             is_active: self.is_active,
@@ -157,7 +175,7 @@ impl SettingsWire {
 pub struct NewBeneficiaryBody {
     /// USA, USA_wire, international, paypal, tocard or cheque.
     #[schema(value_type = String, example = "USA")]
-    pub txn_type: Option<Rail>,
+    pub txn_type: Option<serde_json::Value>,
     #[serde(flatten)]
     pub settings: SettingsWire,
     #[serde(flatten)]
@@ -166,12 +184,22 @@ pub struct NewBeneficiaryBody {
 
 impl NewBeneficiaryBody {
     pub fn into_new(self) -> Result<NewBeneficiary, ApiError> {
-        let rail = self.txn_type.ok_or_else(|| {
-            ApiError::bad_request(
-                "MISSING_FIELD",
-                "txnType is required: USA, USA_wire, international, paypal, tocard or cheque",
-            )
-        })?;
+        const RAILS: &str = "USA, USA_wire, international, paypal, tocard or cheque";
+        let rail = match self.txn_type {
+            None | Some(serde_json::Value::Null) => {
+                return Err(ApiError::bad_request(
+                    "MISSING_FIELD",
+                    format!("txnType is required: {RAILS}"),
+                ))
+            }
+            // An unknown rail is a refused beneficiary naming its field, like any other bad value.
+            Some(value) => Rail::deserialize(value).map_err(|_| {
+                ApiError::bad_request(
+                    "INVALID_BENEFICIARY",
+                    format!("txnType is invalid: must be {RAILS}"),
+                )
+            })?,
+        };
         Ok(NewBeneficiary {
             rail,
             fields: self.destination.into(),

@@ -17,7 +17,7 @@ use bankgate_backoffice::{
     BoTransaction, BookTransfer, FxDetail, IdempotencyKey, LegKind, Payout, SettlementLeg,
 };
 use bankgate_domain::{Money, Rate};
-use bankgate_store::{JobOutcome, JobRecord};
+use bankgate_store::{JobKind, JobOutcome, JobRecord};
 
 /// Where a movement's execution got to this time.
 enum Progress {
@@ -57,7 +57,11 @@ impl Services {
             }
             PlannedDestination::Payee { payee, .. } => self.payout(job, &plan, payee).await,
         };
-        self.record_lines(job, &plan, &log, &progress).await?;
+        // A payment made in the request answers with bankgate's id of its line, so it is recorded now;
+        // other movements' lines are recorded as they pass through the transaction lists, like any line.
+        if job.kind == JobKind::BeneficiaryPayment {
+            self.record_lines(job, &plan, &log, &progress).await?;
+        }
         Ok(match progress {
             Progress::Finished(result) => JobOutcome::Done {
                 result: serde_json::to_string(&*result)
@@ -142,6 +146,7 @@ impl Services {
                 Err(StepFailure::Permanent(reason)) => return Ok(Progress::Failed(reason)),
                 Err(transient) => return Ok(Progress::Interrupted(transient)),
             }
+            // Logged, so that a resumed job knows money has moved and never gives up on it.
             self.save_log(job, log).await?;
         }
         if log.compensating.is_none() && log.credit.is_none() {
@@ -157,10 +162,9 @@ impl Services {
                 .settle(destination, leg, step_key(job, "credit"), true)
                 .await
             {
-                Ok(line) => {
-                    log.credit = Some(line);
-                    self.save_log(job, log).await?;
-                }
+                // Not logged: the job ends next, and a credit repeated after a crash is answered from
+                // the back office's record of its key.
+                Ok(line) => log.credit = Some(line),
                 Err(StepFailure::Permanent(reason)) => {
                     log.compensating = Some(reason);
                     self.save_log(job, log).await?;
@@ -276,8 +280,7 @@ impl Services {
         Ok(())
     }
 
-    /// Records the statement lines the movement produced in the store, so both accounts' transaction
-    /// lists show them at once with bankgate's ids.
+    /// Records the statement lines the movement produced in the store, with bankgate's ids.
     async fn record_lines(
         &self,
         job: &JobRecord,

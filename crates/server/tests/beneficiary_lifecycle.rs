@@ -1,0 +1,215 @@
+//! The life of a beneficiary after it is added: the queued deletion (`DELETE /beneficiary/:id`, 120 s
+//! undo window, one queue entry however often it is asked for, payable until the window ends and gone
+//! after, kept when cancelled) and a renewed card beneficiary, vaulted again so its new expiry is paid.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{assert_no_full_pan, engines, json, Resp, Session, TestApp};
+use serde_json::Value;
+use time::Duration;
+
+fn usa() -> Value {
+    json!({
+        "txnType": "USA", "bankName": "First Bank", "destinationName": "Jane Roe", "type": "CHECKING",
+        "routingNumber": "011000015", "accountNumber": "123456789"
+    })
+}
+
+fn international() -> Value {
+    json!({ "txnType": "international", "bic": "COBADEFFXXX", "iban": "DE89370400440532013000" })
+}
+
+fn tocard(expiry: &str) -> Value {
+    json!({ "txnType": "tocard", "destinationPAN": "4111111111111111", "expiryYYYYMM": expiry,
+            "destinationFirstName": "Grace", "destinationLastName": "Hopper" })
+}
+
+async fn add_ok(app: &TestApp, who: &Session, body: &Value) -> Value {
+    let resp = app.put_json("/beneficiaries", who.token(), body).await;
+    assert_no_full_pan(&resp.text);
+    resp.success()["beneficiary"].clone()
+}
+
+async fn listed(app: &TestApp, who: &Session) -> Vec<Value> {
+    let resp = app.get("/beneficiaries", who.token()).await;
+    resp.success()["beneficiaries"].as_array().unwrap().clone()
+}
+
+fn id_of(beneficiary: &Value) -> String {
+    beneficiary["AFiBeneficiaryId"].as_str().unwrap().to_owned()
+}
+
+async fn pay_now(
+    app: &TestApp,
+    who: &Session,
+    from: &str,
+    beneficiary: &str,
+    amount: &str,
+) -> Resp {
+    let body = json!({ "sourceAccountId": from, "amount": amount, "currency": "USD" });
+    app.post_json(
+        &format!("/transfer/acc2ben/{beneficiary}"),
+        who.token(),
+        &body,
+    )
+    .await
+}
+
+fn pair(native: &str, available: &str) -> (String, String) {
+    (native.to_owned(), available.to_owned())
+}
+
+#[tokio::test]
+async fn deletion_is_queued_for_two_minutes_and_stays_payable_until_then() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let demo = app.demo.clone();
+        let ids = app.demo_objects(&demo).await;
+        let added = add_ok(&app, &demo, &usa()).await;
+        let id = id_of(&added);
+        let path = format!("/beneficiary/{id}");
+
+        let resp = app.delete(&path, demo.token()).await;
+        let body = resp.success();
+        assert_eq!(body["text"], "queued the beneficiary deletion");
+        let undo = &body["undo"];
+        let undo_id = undo["id"].as_str().unwrap().to_owned();
+        assert_eq!(undo_id.len(), 5, "{body}");
+        assert!(undo_id.bytes().all(|b| b.is_ascii_lowercase()), "{body}");
+        assert_eq!(undo["isActionable"], false);
+        assert_eq!(undo["dtsQueued"], "2025-01-15T12:00:00.000Z");
+        assert_eq!(undo["dtsExpiry"], "2025-01-15T12:02:00.000Z");
+        assert_eq!(undo["kind"], "beneficiary_deletion");
+
+        // Asking again within the window answers the same queued deletion.
+        let again = app.delete(&path, demo.token()).await;
+        assert_eq!(again.success()["undo"]["id"], json!(undo_id));
+        let pending = app.get("/undo", demo.token()).await;
+        assert_eq!(
+            pending.success()["undos"].as_array().unwrap().len(),
+            1,
+            "{}",
+            pending.text
+        );
+
+        // Still listed and payable during the window.
+        app.clock.advance(Duration::seconds(119));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(
+            app.wait_for_undo(&demo, &undo_id, &["waiting"]).await["state"],
+            "waiting"
+        );
+        assert_eq!(listed(&app, &demo).await, vec![added.clone()]);
+        pay_now(&app, &demo, &ids.checking, &id, "10.00")
+            .await
+            .success();
+
+        app.clock.advance(Duration::seconds(1));
+        let done = app
+            .wait_for_undo(&demo, &undo_id, &["done", "failed"])
+            .await;
+        assert_eq!(done["state"], "done", "{done}");
+        assert!(listed(&app, &demo).await.is_empty());
+        pay_now(&app, &demo, &ids.checking, &id, "10.00")
+            .await
+            .error(404, "BENEFICIARY_NOT_FOUND");
+        app.post_json(&path, demo.token(), &json!({ "name": "back" }))
+            .await
+            .error(404, "BENEFICIARY_NOT_FOUND");
+        app.delete(&path, demo.token())
+            .await
+            .error(404, "BENEFICIARY_NOT_FOUND");
+        // Only the payment made inside the window left the account.
+        assert_eq!(
+            app.balance(&demo, &ids.checking).await,
+            pair("990.00", "990.00")
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_deletion_keeps_the_beneficiary() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let demo = app.demo.clone();
+        let ids = app.demo_objects(&demo).await;
+        let added = add_ok(&app, &demo, &international()).await;
+        let id = id_of(&added);
+        let resp = app
+            .delete(&format!("/beneficiary/{id}"), demo.token())
+            .await;
+        let undo_id = resp.success()["undo"]["id"].as_str().unwrap().to_owned();
+        app.clock.advance(Duration::seconds(60));
+        let cancelled = app.delete(&format!("/undo/{undo_id}"), demo.token()).await;
+        assert_eq!(cancelled.success()["undo"]["isCancelled"], true);
+
+        app.clock.advance(Duration::seconds(300));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(
+            app.wait_for_undo(&demo, &undo_id, &["cancelled"]).await["state"],
+            "cancelled"
+        );
+        assert_eq!(listed(&app, &demo).await, vec![added]);
+        pay_now(&app, &demo, &ids.checking, &id, "5.00")
+            .await
+            .success();
+
+        // Once cancelled, deleting again queues a fresh deletion.
+        let again = app
+            .delete(&format!("/beneficiary/{id}"), demo.token())
+            .await;
+        let again_id = again.success()["undo"]["id"].as_str().unwrap().to_owned();
+        assert_ne!(again_id, undo_id);
+        app.post_empty(&format!("/undo/now/{again_id}"), demo.token())
+            .await
+            .success();
+        app.wait_for_undo(&demo, &again_id, &["done"]).await;
+        assert!(listed(&app, &demo).await.is_empty());
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_renewed_card_is_vaulted_again_and_stays_payable() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let demo = app.demo.clone();
+        let ids = app.demo_objects(&demo).await;
+        let card = add_ok(&app, &demo, &tocard("202502")).await;
+        let path = format!("/beneficiary/{}", id_of(&card));
+
+        // A new expiry cannot be taken without the number it belongs to; repeating the kept one can.
+        let message = app
+            .post_json(&path, demo.token(), &json!({ "expiryYYYYMM": "202812" }))
+            .await
+            .error(400, "MISSING_FIELD");
+        assert!(message.contains("destinationPAN"), "{message}");
+        let same = json!({ "expiryMM": "02", "expiryYY": "25", "destinationFirstName": "Amazing" });
+        let same = app.post_json(&path, demo.token(), &same).await;
+        assert_eq!(same.success()["beneficiary"]["expiryYYYYMM"], "202502");
+        assert_eq!(same.json["beneficiary"]["destinationFirstName"], "Amazing");
+
+        // The renewed card: same number, new expiry.
+        let renewal = json!({ "destinationPAN": "4111111111111111", "expiryYYYYMM": "202812" });
+        let renewed = app.post_json(&path, demo.token(), &renewal).await;
+        assert_no_full_pan(&renewed.text);
+        let renewed = renewed.success()["beneficiary"].clone();
+        assert_eq!(renewed["expiryYYYYMM"], "202812");
+        assert_eq!(renewed["destinationPAN"], "4111********1111");
+
+        // In March 2025 the old card has expired; the renewed one is paid.
+        app.clock.advance(Duration::days(46));
+        let demo = app.login_ok("demo", "demo-password").await;
+        let paid = pay_now(&app, &demo, &ids.checking, &id_of(&card), "12.34").await;
+        assert_no_full_pan(&paid.text);
+        paid.success();
+        assert_eq!(
+            app.balance(&demo, &ids.checking).await,
+            pair("987.66", "987.66")
+        );
+        app.stop().await;
+    }
+}
