@@ -467,6 +467,25 @@ impl Store {
         rows.into_iter().map(JobRow::into_record).collect()
     }
 
+    /// The user's job of `kind` with the client's own reference `client_ref`, if there is one.
+    pub async fn job_by_client_ref(
+        &self,
+        user: &UserId,
+        kind: JobKind,
+        client_ref: &str,
+    ) -> Result<Option<JobRecord>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = $1 AND kind = $2 AND client_ref = $3"
+        );
+        let row: Option<JobRow> = query_as(&sql)
+            .bind(user.as_str())
+            .bind(kind.as_str())
+            .bind(client_ref)
+            .fetch_optional(self.db.read())
+            .await?;
+        row.map(JobRow::into_record).transpose()
+    }
+
     /// One of the user's undoable jobs by its undo id.
     pub async fn job_by_undo_id(&self, user: &UserId, undo_id: &str) -> Result<Option<JobRecord>> {
         let mut conn = self.db.read().acquire().await?;

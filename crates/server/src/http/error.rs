@@ -128,6 +128,9 @@ impl From<ServiceError> for ApiError {
                 format!("Failed modifying card restrictions: {reason}"),
             ),
             E::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            E::IdempotencyMismatch { code, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
             E::BackOfficeRefused { message } => {
                 ApiError::new(StatusCode::CONFLICT, "BACK_OFFICE_REFUSED", message)
             }

@@ -18,6 +18,9 @@ const LEASE: Duration = Duration::seconds(60);
 /// The first retry waits this long; each next one twice as long, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF_MS: i64 = 500;
 const MAX_BACKOFF: Duration = Duration::seconds(60);
+/// How often a node forgets expired idempotency keys, and how long they are kept.
+const PRUNE_EVERY: StdDuration = StdDuration::from_secs(3600);
+const IDEMPOTENCY_KEPT: Duration = Duration::days(8);
 /// How long a request waits for a job it could not run itself (another runner had it).
 const WAIT_FOR_JOB: StdDuration = StdDuration::from_secs(10);
 
@@ -33,7 +36,11 @@ pub(crate) enum StepFailure {
 impl From<BackOfficeError> for StepFailure {
     fn from(e: BackOfficeError) -> Self {
         match e {
-            BackOfficeError::Rejected { message, .. } => StepFailure::Permanent(message),
+            BackOfficeError::Rejected { code, message } => {
+                // The back office's own words may carry its ids; users get bankgate's.
+                tracing::info!(code, %message, "back office refused a step");
+                StepFailure::Permanent(refusal_reason(code))
+            }
             BackOfficeError::NotFound(what) => {
                 StepFailure::Permanent(format!("the {what} is not known at its bank"))
             }
@@ -46,6 +53,20 @@ impl From<BackOfficeError> for StepFailure {
             BackOfficeError::Unavailable(detail) => StepFailure::Transient(detail),
             BackOfficeError::Internal(detail) => StepFailure::Transient(detail),
         }
+    }
+}
+
+/// What a user is told when a back office refused a step, by the back office's refusal code.
+fn refusal_reason(code: &str) -> String {
+    match code {
+        "INSUFFICIENT_FUNDS" => "there was not enough money in the account".to_owned(),
+        "ACCOUNT_CLOSED" => "the account is closed at its bank".to_owned(),
+        "ACCOUNT_BLOCKED" => "the account is blocked at its bank".to_owned(),
+        "CURRENCY_MISMATCH" => "the account's bank does not hold that currency there".to_owned(),
+        "PAYEE_INVALID" => "the bank refused the beneficiary's details".to_owned(),
+        "CARD_EXPIRED" => "the beneficiary's card has expired".to_owned(),
+        "CARD_INVALID" => "the bank refused the beneficiary's card".to_owned(),
+        other => format!("the bank refused it ({other})"),
     }
 }
 
@@ -147,10 +168,15 @@ pub fn spawn_job_runner(services: Services, mut stop: watch::Receiver<bool>) -> 
     tokio::spawn(async move {
         let slots = Arc::new(Semaphore::new(services.settings.job_workers.max(1)));
         let poll = services.settings.job_poll_interval;
+        let mut last_prune: Option<tokio::time::Instant> = None;
         loop {
             let free = slots.available_permits();
             if free > 0 {
                 claim_and_run(&services, &slots, free).await;
+            }
+            if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                last_prune = Some(tokio::time::Instant::now());
+                prune_idempotency_keys(&services).await;
             }
             tokio::select! {
                 _ = services.job_wakeup.notified() => {}
@@ -163,6 +189,16 @@ pub fn spawn_job_runner(services: Services, mut stop: watch::Receiver<bool>) -> 
             .acquire_many(services.settings.job_workers.max(1) as u32)
             .await;
     })
+}
+
+/// Forgets Idempotency-Key responses older than the seven days section 25 promises to keep them.
+async fn prune_idempotency_keys(services: &Services) {
+    let before = services.clock.now() - IDEMPOTENCY_KEPT;
+    match services.store.prune_idempotency_keys(before).await {
+        Ok(0) => {}
+        Ok(pruned) => tracing::info!(pruned, "forgot old idempotency keys"),
+        Err(e) => tracing::warn!(error = %e, "pruning idempotency keys failed"),
+    }
 }
 
 async fn claim_and_run(services: &Services, slots: &Arc<Semaphore>, free: usize) {

@@ -63,6 +63,9 @@ pub enum ServiceError {
     /// The request is well formed but the state of things refuses it (not enough money, too late to undo).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A client's own id for an operation (`AFiRemittanceId`) was used before for a different one.
+    #[error("{message}")]
+    IdempotencyMismatch { code: &'static str, message: String },
     #[error("the back office refused: {message}")]
     BackOfficeRefused { message: String },
     #[error("a back office needed for this call is unavailable")]

@@ -90,11 +90,27 @@ impl Services {
         remittance_id: &str,
         request: PaymentRequest,
     ) -> Result<Accepted> {
-        let plan = self.payment_plan(user, request).await?;
-        let due = self.clock.now() + self.undo_window(JobKind::Remittance);
+        // A replay is answered from the first payment before anything else is looked at, so it works
+        // even if the beneficiary has since been deleted or its bank cannot be reached.
+        let kind = JobKind::Remittance;
+        if let Some(job) = self
+            .store
+            .job_by_client_ref(user, kind, remittance_id)
+            .await?
+        {
+            return same_remittance(job, &request);
+        }
+        let plan = self.payment_plan(user, request.clone()).await?;
+        let due = self.clock.now() + self.undo_window(kind);
         let client_ref = Some(remittance_id.to_owned());
-        self.queue_movement(user, JobKind::Remittance, plan, client_ref, true, due)
-            .await
+        let accepted = self
+            .queue_movement(user, kind, plan, client_ref, true, due)
+            .await?;
+        if accepted.replayed {
+            // A concurrent first use of the same id won the race.
+            return same_remittance(accepted.job, &request);
+        }
+        Ok(accepted)
     }
 
     /// Pays a beneficiary at once (acc2ben): no undo; the request runs the job itself and answers with
@@ -305,6 +321,26 @@ impl Services {
             _ => self.settings.undo_window_movement,
         };
         Duration::try_from(window).unwrap_or(Duration::ZERO)
+    }
+}
+
+/// The answer to a remittance id used before: the first payment if this is the same one, else 422.
+fn same_remittance(job: JobRecord, request: &PaymentRequest) -> Result<Accepted> {
+    let plan: MovementPlan = serde_json::from_str(&job.payload)
+        .map_err(|e| ServiceError::Internal(format!("plan of {}: {e}", job.id)))?;
+    let same = plan.source.account_id == request.source
+        && plan.debit == request.amount
+        && plan.beneficiary() == Some(&request.beneficiary);
+    if same {
+        Ok(Accepted {
+            job,
+            replayed: true,
+        })
+    } else {
+        Err(ServiceError::IdempotencyMismatch {
+            code: "REMITTANCE_ID_REUSED",
+            message: "this AFiRemittanceId was used for a different payment".to_owned(),
+        })
     }
 }
 
