@@ -32,8 +32,8 @@ pub struct TransferOptions {
 pub struct TransferFigures {
     pub accepted: usize,
     pub refused: usize,
-    pub executed: usize,
-    pub failed: usize,
+    pub executed: i64,
+    pub failed: i64,
     pub submit_time: Duration,
     /// From the first submission until the last accepted transfer had executed.
     pub end_to_end: Duration,
@@ -142,24 +142,22 @@ pub async fn run_transfers(
         .services;
     let open = [JobState::Waiting, JobState::Running, JobState::Retrying];
     let deadline = Instant::now() + Duration::from_secs(300);
-    while !services.store.jobs_in_states(&open).await?.is_empty() {
+    while services.store.count_jobs_in_states(&open).await? > 0 {
         anyhow::ensure!(
             Instant::now() < deadline,
             "transfers did not finish within 5 minutes"
         );
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let end_to_end = started.elapsed();
     let executed = services
         .store
-        .jobs_in_states(&[JobState::Done])
-        .await?
-        .len();
+        .count_jobs_in_states(&[JobState::Done])
+        .await?;
     let failed = services
         .store
-        .jobs_in_states(&[JobState::Failed])
-        .await?
-        .len();
+        .count_jobs_in_states(&[JobState::Failed])
+        .await?;
     latencies.sort_unstable();
     Ok(TransferFigures {
         accepted: latencies.len(),

@@ -188,15 +188,22 @@ pub(crate) async fn post(
     .bind(entry.at_ms)
     .execute(&mut *conn)
     .await?;
+    // All postings in one statement: each statement is a round trip to the database.
+    let values = (0..rows.len())
+        .map(|i| format!("($1, ${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO sbx_postings (entry_id, account_id, amount_minor, currency) VALUES {values}"
+    );
+    let mut insert = sqlx::query(&sql).bind(&entry_id);
     for (account_id, money) in &rows {
-        sqlx::query("INSERT INTO sbx_postings (entry_id, account_id, amount_minor, currency) VALUES ($1, $2, $3, $4)")
-            .bind(&entry_id)
+        insert = insert
             .bind(account_id)
             .bind(money.minor)
-            .bind(money.currency.as_str())
-            .execute(&mut *conn)
-            .await?;
+            .bind(money.currency.as_str());
     }
+    insert.execute(&mut *conn).await?;
     Ok(Ok(entry_id))
 }
 

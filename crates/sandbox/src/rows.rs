@@ -141,6 +141,10 @@ pub(crate) struct TransactionRow {
 }
 
 impl TransactionRow {
+    /// The columns that fill a row, for SELECT and RETURNING.
+    pub(crate) const COLUMNS: &'static str = "id, account_id, amount_minor, currency, txn_type, \
+         type_name, narrative, state, card_id, mcc, reference, recorded_at, value_at, completed_at, \
+         fx_rate, fx_counter_minor, fx_counter_currency";
     pub(crate) const SELECT: &'static str =
         "SELECT id, account_id, amount_minor, currency, txn_type, \
          type_name, narrative, state, card_id, mcc, reference, recorded_at, value_at, completed_at, \

@@ -38,36 +38,40 @@ pub(crate) async fn record(
     let reference = new
         .reference
         .map_or_else(|| random_base36(12), str::to_owned);
-    sqlx::query(
+    let sql = format!(
         "INSERT INTO sbx_transactions (id, account_id, entry_id, amount_minor, currency, txn_type, type_name, \
          narrative, state, card_id, mcc, reference, recorded_at, value_at, completed_at, fx_rate, \
          fx_counter_minor, fx_counter_currency) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-    )
-    .bind(&id)
-    .bind(new.account_id)
-    .bind(new.entry_id)
-    .bind(new.amount.minor)
-    .bind(new.amount.currency.as_str())
-    .bind(new.txn_type)
-    .bind(new.type_name)
-    .bind(new.narrative)
-    .bind(TransactionState::Confirmed.as_str())
-    .bind(new.card_id)
-    .bind(new.mcc)
-    .bind(reference)
-    .bind(new.recorded_at_ms)
-    .bind(new.value_at_ms)
-    // Everything the sandbox records settles at once.
-    .bind(new.recorded_at_ms)
-    // The rate as its exact decimal text: a float column would not give back the rate that was applied.
-    .bind(new.fx.map(|fx| fx.rate.to_decimal_string()))
-    .bind(new.fx.map(|fx| fx.counter_amount.minor))
-    .bind(new.fx.map(|fx| fx.counter_amount.currency.as_str().to_owned()))
-    .execute(&mut *conn)
-    .await?;
-    let sql = format!("{} WHERE id = $1", TransactionRow::SELECT);
-    let row: TransactionRow = sqlx::query_as(&sql).bind(&id).fetch_one(&mut *conn).await?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+         RETURNING {}",
+        TransactionRow::COLUMNS
+    );
+    let row: TransactionRow = sqlx::query_as(&sql)
+        .bind(&id)
+        .bind(new.account_id)
+        .bind(new.entry_id)
+        .bind(new.amount.minor)
+        .bind(new.amount.currency.as_str())
+        .bind(new.txn_type)
+        .bind(new.type_name)
+        .bind(new.narrative)
+        .bind(TransactionState::Confirmed.as_str())
+        .bind(new.card_id)
+        .bind(new.mcc)
+        .bind(reference)
+        .bind(new.recorded_at_ms)
+        .bind(new.value_at_ms)
+        // Everything the sandbox records settles at once.
+        .bind(new.recorded_at_ms)
+        // The rate as its exact decimal text: a float column would not give back the rate that was applied.
+        .bind(new.fx.map(|fx| fx.rate.to_decimal_string()))
+        .bind(new.fx.map(|fx| fx.counter_amount.minor))
+        .bind(
+            new.fx
+                .map(|fx| fx.counter_amount.currency.as_str().to_owned()),
+        )
+        .fetch_one(&mut *conn)
+        .await?;
     row.into_transaction()
 }
 

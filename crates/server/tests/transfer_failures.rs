@@ -132,3 +132,63 @@ async fn a_debit_refused_at_execution_fails_and_releases_the_hold() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_job_whose_node_died_mid_run_is_taken_over_when_its_lease_ends() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let demo = app.demo.clone();
+        let ids = app.demo_objects(&demo).await;
+        let body = json!({ "srcAcc": ids.checking, "dstAcc": ids.savings, "amount": "40.00", "currency": "USD" });
+        let queued = app
+            .post_json("/transfer/acc2acc", demo.token(), &body)
+            .await;
+        let queued = queued.success().clone();
+        let undo_id = queued["undo"]["id"].as_str().unwrap();
+
+        // Another node claims the job and dies before finishing it.
+        let store = &app.services().store;
+        let reference =
+            bankgate_domain::ids::OperationId::parse(queued["reference"].as_str().unwrap())
+                .unwrap();
+        let now = common::START;
+        let claimed = store
+            .claim_job(
+                &reference,
+                "node-that-dies",
+                now,
+                now + time::Duration::seconds(60),
+            )
+            .await
+            .unwrap();
+        assert!(claimed.is_some());
+        // Execution has begun: it can no longer be undone, and the hold stays.
+        app.delete(&format!("/undo/{undo_id}"), demo.token())
+            .await
+            .error(409, "UNDO_TOO_LATE");
+        app.clock.advance(time::Duration::seconds(30));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(
+            app.wait_for_undo(&demo, undo_id, &["running"]).await["state"],
+            "running"
+        );
+        assert_eq!(
+            app.balance(&demo, &ids.checking).await,
+            pair("1000.00", "960.00")
+        );
+
+        // Past the lease, this node's runner takes it over and completes it, once.
+        app.clock.advance(time::Duration::seconds(31));
+        let done = app.wait_for_undo(&demo, undo_id, &["done", "failed"]).await;
+        assert_eq!(done["state"], "done", "{done}");
+        assert_eq!(
+            app.balance(&demo, &ids.checking).await,
+            pair("960.00", "960.00")
+        );
+        assert_eq!(
+            app.balance(&demo, &ids.savings).await,
+            pair("540.00", "540.00")
+        );
+        app.stop().await;
+    }
+}

@@ -90,31 +90,34 @@ pub(crate) async fn place_hold(
     {
         return Err(StoreError::Invalid("hold amount"));
     }
-    query(
-        "INSERT INTO account_holds (account_id, user_id, currency, held_minor, version) VALUES ($1, $2, $3, 0, 0) \
-         ON CONFLICT (account_id) DO NOTHING",
-    )
-    .bind(hold.account_id.as_str())
-    .bind(user.as_str())
-    .bind(hold.amount.currency.as_str())
-    .execute(&mut *conn)
-    .await?;
-    let placed = query(
-        "UPDATE account_holds SET held_minor = held_minor + $1 \
-         WHERE account_id = $2 AND version = $3 AND held_minor + $1 <= $4",
-    )
-    .bind(hold.amount.minor)
-    .bind(hold.account_id.as_str())
-    .bind(hold.position.version)
-    .bind(hold.available_at_back_office.minor)
-    .execute(&mut *conn)
-    .await?;
-    if placed.rows_affected() == 0 {
-        let (version,): (i64,) =
+    // A first hold creates the account's row; later ones add to it, guarded by the version read and
+    // the balance seen. One statement either way.
+    let placed = if hold.amount.minor > hold.available_at_back_office.minor {
+        0
+    } else {
+        query(
+            "INSERT INTO account_holds (account_id, user_id, currency, held_minor, version) \
+             VALUES ($1, $2, $3, $4, 0) ON CONFLICT (account_id) DO UPDATE \
+             SET held_minor = account_holds.held_minor + excluded.held_minor \
+             WHERE account_holds.version = $5 AND account_holds.held_minor + excluded.held_minor <= $6",
+        )
+        .bind(hold.account_id.as_str())
+        .bind(user.as_str())
+        .bind(hold.amount.currency.as_str())
+        .bind(hold.amount.minor)
+        .bind(hold.position.version)
+        .bind(hold.available_at_back_office.minor)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    };
+    if placed == 0 {
+        let version: Option<(i64,)> =
             query_as("SELECT version FROM account_holds WHERE account_id = $1")
                 .bind(hold.account_id.as_str())
-                .fetch_one(&mut *conn)
+                .fetch_optional(&mut *conn)
                 .await?;
+        let version = version.map_or(0, |(v,)| v);
         return Ok(Some(if version != hold.position.version {
             Enqueued::StaleBalance
         } else {

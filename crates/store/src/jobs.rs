@@ -256,31 +256,32 @@ impl Store {
         let now = to_millis(job.queued_at);
         let due = to_millis(job.due_at);
         let undo_id = job.undoable.then(new_undo_id);
-        query(
+        let sql = format!(
             "INSERT INTO jobs (id, user_id, kind, undo_id, client_ref, payload, state, queued_at, expires_at, \
-             due_at, attempts, max_attempts, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 0, $10, $8)",
-        )
-        .bind(job.id.as_str())
-        .bind(job.user_id.as_str())
-        .bind(job.kind.as_str())
-        .bind(undo_id.as_deref())
-        .bind(job.client_ref.as_deref())
-        .bind(&job.payload)
-        .bind(JobState::Waiting.as_str())
-        .bind(now)
-        .bind(due)
-        .bind(i64::from(job.max_attempts))
-        .execute(&mut *tx)
-        .await?;
+             due_at, attempts, max_attempts, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 0, $10, $8) \
+             RETURNING {JOB_COLUMNS}"
+        );
+        let row: JobRow = query_as(&sql)
+            .bind(job.id.as_str())
+            .bind(job.user_id.as_str())
+            .bind(job.kind.as_str())
+            .bind(undo_id.as_deref())
+            .bind(job.client_ref.as_deref())
+            .bind(&job.payload)
+            .bind(JobState::Waiting.as_str())
+            .bind(now)
+            .bind(due)
+            .bind(i64::from(job.max_attempts))
+            .fetch_one(&mut *tx)
+            .await?;
         if let Some(hold) = &job.hold {
             if let Some(refused) = place_hold(&mut tx, &job.id, &job.user_id, hold, now).await? {
                 tx.rollback().await?;
                 return Ok(refused);
             }
         }
-        let record = fetch_job(&mut tx, job.id.as_str()).await?;
         tx.commit().await?;
-        Ok(Enqueued::Queued(record))
+        Ok(Enqueued::Queued(row.into_record()?))
     }
 
     /// Claims up to `limit` due jobs for `node` until `lease_until`, marking them running.
@@ -366,52 +367,46 @@ impl Store {
     ) -> Result<Option<JobRecord>> {
         let now = to_millis(at);
         let mut tx = self.db.write().begin().await?;
-        let updated = match outcome {
-            JobOutcome::Done { result } => {
-                query(
-                    "UPDATE jobs SET state = 'done', result = $1, finished_at = $2, updated_at = $2, \
-                     lease_until = NULL WHERE id = $3 AND state = 'running'",
-                )
-                .bind(result)
-                .bind(now)
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?
-            }
+        let (state, result, failure, finished, due) = match outcome {
+            JobOutcome::Done { result } => ("done", Some(result.as_str()), None, Some(now), None),
             JobOutcome::Failed { reason } => {
-                query(
-                    "UPDATE jobs SET state = 'failed', failure = $1, finished_at = $2, updated_at = $2, \
-                     lease_until = NULL WHERE id = $3 AND state = 'running'",
-                )
-                .bind(reason)
-                .bind(now)
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?
+                ("failed", None, Some(reason.as_str()), Some(now), None)
             }
-            JobOutcome::Retry { at: retry_at, reason } => {
-                query(
-                    "UPDATE jobs SET state = 'retrying', failure = $1, due_at = $2, updated_at = $3, \
-                     lease_until = NULL WHERE id = $4 AND state = 'running'",
-                )
-                .bind(reason)
-                .bind(to_millis(*retry_at))
-                .bind(now)
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?
-            }
+            JobOutcome::Retry {
+                at: retry_at,
+                reason,
+            } => (
+                "retrying",
+                None,
+                Some(reason.as_str()),
+                None,
+                Some(to_millis(*retry_at)),
+            ),
         };
-        if updated.rows_affected() == 0 {
+        let sql = format!(
+            "UPDATE jobs SET state = $1, result = COALESCE($2, result), failure = COALESCE($3, failure), \
+             finished_at = $4, due_at = COALESCE($5, due_at), updated_at = $6, lease_until = NULL \
+             WHERE id = $7 AND state = 'running' RETURNING {JOB_COLUMNS}"
+        );
+        let row: Option<JobRow> = query_as(&sql)
+            .bind(state)
+            .bind(result)
+            .bind(failure)
+            .bind(finished)
+            .bind(due)
+            .bind(now)
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
             tx.rollback().await?;
             return Ok(None);
-        }
+        };
         if !matches!(outcome, JobOutcome::Retry { .. }) {
             release_hold(&mut tx, id, HoldRelease::AfterExecution, now).await?;
         }
-        let record = fetch_job(&mut tx, id.as_str()).await?;
         tx.commit().await?;
-        Ok(Some(record))
+        Ok(Some(row.into_record()?))
     }
 
     /// Cancels the user's job `undo_id` if it has not begun, releasing its hold at once.
@@ -551,6 +546,18 @@ impl Store {
         );
         let rows: Vec<JobRow> = query_as(&sql).fetch_all(self.db.read()).await?;
         rows.into_iter().map(JobRow::into_record).collect()
+    }
+
+    /// How many jobs are in `states`.
+    pub async fn count_jobs_in_states(&self, states: &[JobState]) -> Result<i64> {
+        let list = states
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT COUNT(*) FROM jobs WHERE state IN ({list})");
+        let (count,): (i64,) = query_as(&sql).fetch_one(self.db.read()).await?;
+        Ok(count)
     }
 
     /// The earliest due time among jobs that are waiting or retrying, so a worker can sleep until then.
