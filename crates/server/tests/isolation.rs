@@ -175,6 +175,103 @@ async fn another_users_objects_are_404_on_every_route() {
 }
 
 #[tokio::test]
+async fn another_users_money_routes_are_404_and_move_nothing() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let ids = app.demo_objects(&app.demo).await;
+        let own = app.demo_objects(&app.demo2).await;
+        let beneficiary = json!({ "txnType": "USA", "name": "Landlord", "bankName": "First Bank",
+            "destinationName": "Lee Landlord", "type": "CHECKING", "routingNumber": "021000021",
+            "accountNumber": "123456789" });
+        let added = app
+            .put_json("/beneficiaries", app.demo.token(), &beneficiary)
+            .await;
+        let beneficiary_id = added.success()["beneficiary"]["AFiBeneficiaryId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let transfer = json!({ "srcAcc": ids.checking, "dstAcc": ids.savings, "amount": 5, "currency": "USD" });
+        let queued = app
+            .post_json("/transfer/acc2acc", app.demo.token(), &transfer)
+            .await;
+        let undo_id = queued.success()["undo"]["id"].as_str().unwrap().to_owned();
+        let balances_before = (
+            app.balance(&app.demo, &ids.checking).await,
+            app.balance(&app.demo, &ids.savings).await,
+        );
+        let token = app.demo2.token();
+
+        for (from, to) in [
+            (&ids.checking, &ids.savings),
+            (&ids.checking, &own.savings),
+            (&own.checking, &ids.savings),
+        ] {
+            let body = json!({ "srcAcc": from, "dstAcc": to, "amount": 1, "currency": "USD" });
+            for path in ["/transfer/acc2acc", "/remittance/creditCardPayment"] {
+                not_found(
+                    &app.post_json(path, token, &body).await,
+                    "ACCOUNT_NOT_FOUND",
+                    path,
+                );
+            }
+        }
+        let payment = json!({ "sourceAccountId": own.checking, "AFiBeneficiaryId": beneficiary_id,
+            "amount": 1, "currency": "USD" });
+        let path = "/remittance/rent-1";
+        not_found(
+            &app.post_json(path, token, &payment).await,
+            "BENEFICIARY_NOT_FOUND",
+            path,
+        );
+        let path = format!("/transfer/acc2ben/{beneficiary_id}");
+        not_found(
+            &app.post_json(&path, token, &payment).await,
+            "BENEFICIARY_NOT_FOUND",
+            &path,
+        );
+        let path = format!("/beneficiary/{beneficiary_id}");
+        let rename = json!({ "name": "Mine" });
+        not_found(
+            &app.post_json(&path, token, &rename).await,
+            "BENEFICIARY_NOT_FOUND",
+            &path,
+        );
+        not_found(
+            &app.delete(&path, token).await,
+            "BENEFICIARY_NOT_FOUND",
+            &path,
+        );
+        let path = format!("/undo/{undo_id}");
+        not_found(&app.get(&path, token).await, "UNDO_NOT_FOUND", &path);
+        not_found(&app.delete(&path, token).await, "UNDO_NOT_FOUND", &path);
+        let path = format!("/undo/now/{undo_id}");
+        not_found(&app.post_empty(&path, token).await, "UNDO_NOT_FOUND", &path);
+        // demo2's own lists show nothing of demo's.
+        let theirs = app.get("/beneficiaries", token).await;
+        assert!(theirs.success()["beneficiaries"]
+            .as_array()
+            .unwrap()
+            .is_empty());
+        let theirs = app.get("/undo", token).await;
+        assert!(theirs.success()["undos"].as_array().unwrap().is_empty());
+        let all_now = app.post_empty("/undo/now", token).await;
+        assert!(all_now.success()["undos"].as_array().unwrap().is_empty());
+
+        // demo's transfer still waits, its hold unchanged, its beneficiary intact.
+        let undo = app.get(&format!("/undo/{undo_id}"), app.demo.token()).await;
+        assert_eq!(undo.success()["undo"]["state"], "waiting");
+        let balances_after = (
+            app.balance(&app.demo, &ids.checking).await,
+            app.balance(&app.demo, &ids.savings).await,
+        );
+        assert_eq!(balances_before, balances_after);
+        let mine = app.get("/beneficiaries", app.demo.token()).await;
+        assert_eq!(mine.success()["beneficiaries"][0]["name"], "Landlord");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn admin_purchases_land_only_on_the_card_owners_account() {
     // A purchase on demo's card lands on demo's account and never shows in demo2's lists.
     for engine in engines() {
