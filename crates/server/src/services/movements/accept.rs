@@ -75,9 +75,9 @@ impl Services {
                 format!("Transfer from {}", source.account.name)
             })?,
         };
-        let due = self.clock.now() + self.undo_window(kind);
+        let window = self.undo_window(kind);
         Ok(self
-            .queue_movement(user, kind, plan, None, true, due)
+            .queue_movement(user, kind, plan, None, true, window)
             .await?
             .job)
     }
@@ -101,10 +101,10 @@ impl Services {
             return same_remittance(job, &request);
         }
         let plan = self.payment_plan(user, request.clone()).await?;
-        let due = self.clock.now() + self.undo_window(kind);
+        let window = self.undo_window(kind);
         let client_ref = Some(remittance_id.to_owned());
         let accepted = self
-            .queue_movement(user, kind, plan, client_ref, true, due)
+            .queue_movement(user, kind, plan, client_ref, true, window)
             .await?;
         if accepted.replayed {
             // A concurrent first use of the same id won the race.
@@ -121,9 +121,9 @@ impl Services {
         request: PaymentRequest,
     ) -> Result<JobRecord> {
         let plan = self.payment_plan(user, request).await?;
-        let due = self.clock.now() + INLINE_GRACE;
+        let kind = JobKind::BeneficiaryPayment;
         let accepted = self
-            .queue_movement(user, JobKind::BeneficiaryPayment, plan, None, false, due)
+            .queue_movement(user, kind, plan, None, false, INLINE_GRACE)
             .await?;
         self.run_job_now(&accepted.job.id).await
     }
@@ -240,13 +240,14 @@ impl Services {
         plan: MovementPlan,
         client_ref: Option<String>,
         undoable: bool,
-        due: time::OffsetDateTime,
+        window: Duration,
     ) -> Result<Accepted> {
         let payload = serde_json::to_string(&plan)
             .map_err(|e| ServiceError::Internal(format!("plan: {e}")))?;
         for _ in 0..STALE_BALANCE_RETRIES {
             let position = self.store.hold_position(&plan.source.account_id).await?;
             let hold = self.hold_for(&plan, position).await?;
+            let now = self.clock.now();
             let job = NewJob {
                 id: OperationId::generate(),
                 user_id: user.clone(),
@@ -254,8 +255,8 @@ impl Services {
                 undoable,
                 client_ref: client_ref.clone(),
                 payload: payload.clone(),
-                queued_at: self.clock.now(),
-                due_at: due,
+                queued_at: now,
+                due_at: now + window,
                 max_attempts: self.settings.job_max_attempts,
                 hold: Some(hold),
             };
