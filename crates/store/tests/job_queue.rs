@@ -1,0 +1,352 @@
+//! The job queue's contract on every engine: atomic claims (several nodes claiming at once never get the
+//! same job), leases that let another node take over, holds decided by one guarded write, cancel only
+//! before a claim, and idempotency records.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use bankgate_backoffice::{AccountStatus, BoAccount};
+use bankgate_db::testing::{test_engines, TestDatabase};
+use bankgate_db::{Db, DbOptions};
+use bankgate_domain::ids::{AccountId, BackOfficeId, BoRef, OperationId, UserId};
+use bankgate_domain::user::UserProfile;
+use bankgate_domain::{Currency, Money};
+use bankgate_store::*;
+use std::collections::HashSet;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const T0: OffsetDateTime = datetime!(2026-01-05 10:00 UTC);
+
+/// Two stores on one database, as two nodes would have. SQLite serves one node (its single writer
+/// connection is what makes claims atomic there), so on SQLite both "nodes" share one store.
+async fn with_two_nodes<F, Fut>(test: F)
+where
+    F: Fn(Store, Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for engine in test_engines() {
+        let database = TestDatabase::create(engine).await;
+        let connect = || async {
+            Db::connect(&database.url, &DbOptions::default())
+                .await
+                .expect("connect")
+        };
+        let first = Store::open(connect().await).await.expect("migrate");
+        let second = match engine {
+            bankgate_db::Engine::Postgres => Store::open(connect().await).await.expect("migrate"),
+            bankgate_db::Engine::Sqlite => first.clone(),
+        };
+        test(first.clone(), second.clone()).await;
+        first.db().close().await;
+        second.db().close().await;
+    }
+}
+
+async fn user_with_account(store: &Store, name: &str) -> (UserId, AccountId) {
+    let id = UserId::generate();
+    let new = NewUser {
+        id: id.clone(),
+        user_name: name.into(),
+        password_hash: "hash".into(),
+        profile: UserProfile::default(),
+        created_at: T0,
+    };
+    store.create_user(&new).await.unwrap();
+    let account = BoAccount {
+        id_bo: BoRef(format!("acc_{name}")),
+        customer_id_bo: BoRef("cus_1".into()),
+        name: "Checking".into(),
+        type_id: "checking".into(),
+        number_masked: "****1234".into(),
+        routing_number: None,
+        ledger: Money::new(100_00, Currency::USD),
+        available: Money::new(100_00, Currency::USD),
+        status: AccountStatus::Active,
+        is_closed: false,
+        opened_at: T0,
+        updated_at: T0,
+    };
+    let office = BackOfficeId::from_trusted("bo".into());
+    let stored = store
+        .record_accounts(&id, &office, &[account], T0)
+        .await
+        .unwrap();
+    (id, stored[0].id.clone())
+}
+
+fn job(user: &UserId, due: OffsetDateTime, hold: Option<NewHold>) -> NewJob {
+    NewJob {
+        id: OperationId::generate(),
+        user_id: user.clone(),
+        kind: JobKind::Transfer,
+        undoable: true,
+        client_ref: None,
+        payload: "{}".into(),
+        queued_at: T0,
+        due_at: due,
+        max_attempts: 3,
+        hold,
+    }
+}
+
+fn usd(cents: i64) -> Money {
+    Money::new(cents, Currency::USD)
+}
+
+async fn queued(store: &Store, job: &NewJob) -> JobRecord {
+    match store.enqueue_job(job).await.unwrap() {
+        Enqueued::Queued(record) => record,
+        other => panic!("not queued: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn nodes_claiming_at_once_never_share_a_job() {
+    with_two_nodes(|a, b| async move {
+        let (user, _) = user_with_account(&a, "dana").await;
+        let mut ids = HashSet::new();
+        for _ in 0..120 {
+            ids.insert(queued(&a, &job(&user, T0, None)).await.id);
+        }
+        let lease = T0 + Duration::seconds(60);
+        let claimer = |store: Store, node: &'static str| async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = store.claim_due_jobs(node, T0, lease, 7).await.unwrap();
+                if batch.is_empty() {
+                    return mine;
+                }
+                assert!(batch
+                    .iter()
+                    .all(|j| j.state == JobState::Running && j.attempts == 1));
+                mine.extend(batch.into_iter().map(|j| j.id));
+            }
+        };
+        let (x, y, z, w) = tokio::join!(
+            claimer(a.clone(), "a1"),
+            claimer(a.clone(), "a2"),
+            claimer(b.clone(), "b1"),
+            claimer(b.clone(), "b2")
+        );
+        let all: Vec<OperationId> = [x, y, z, w].concat();
+        assert_eq!(all.len(), 120, "a job was claimed twice or lost");
+        assert_eq!(all.into_iter().collect::<HashSet<_>>(), ids);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn only_due_jobs_are_claimed_and_a_lapsed_lease_is_taken_over() {
+    with_two_nodes(|a, b| async move {
+        let (user, _) = user_with_account(&a, "dana").await;
+        let later = queued(&a, &job(&user, T0 + Duration::seconds(10), None)).await;
+        let now = queued(&a, &job(&user, T0, None)).await;
+        let lease = T0 + Duration::seconds(60);
+        let claimed = a.claim_due_jobs("a", T0, lease, 10).await.unwrap();
+        assert_eq!(
+            claimed.iter().map(|j| &j.id).collect::<Vec<_>>(),
+            vec![&now.id]
+        );
+        // Before the lease ends nobody else gets it; after, node b does, as its second attempt.
+        let soon = T0 + Duration::seconds(59);
+        let at_soon = b
+            .claim_due_jobs("b", soon, soon + Duration::seconds(60), 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            at_soon.iter().map(|j| &j.id).collect::<Vec<_>>(),
+            vec![&later.id]
+        );
+        let lapsed = T0 + Duration::seconds(61);
+        let taken = b
+            .claim_due_jobs("b", lapsed, lapsed + Duration::seconds(60), 10)
+            .await
+            .unwrap();
+        assert_eq!(taken.len(), 1);
+        assert_eq!(taken[0].id, now.id);
+        assert_eq!(taken[0].attempts, 2);
+        // The first node's late finish is refused once the second has finished it.
+        let done = JobOutcome::Done {
+            result: "{}".into(),
+        };
+        assert!(b
+            .finish_job(&now.id, &done, lapsed)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(a
+            .finish_job(&now.id, &done, lapsed)
+            .await
+            .unwrap()
+            .is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn holds_are_decided_by_one_guarded_write() {
+    with_two_nodes(|a, b| async move {
+        let (user, account) = user_with_account(&a, "dana").await;
+        let hold = |store: &Store, cents: i64, position: HoldPosition| {
+            let _ = store;
+            NewHold {
+                account_id: account.clone(),
+                amount: usd(cents),
+                available_at_back_office: usd(100_00),
+                position,
+            }
+        };
+        let position = a.hold_position(&account).await.unwrap();
+        // Twenty acceptances of 15.00 against 100.00, from both nodes at once: exactly six fit.
+        let attempts = (0..20).map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let new = job(&user, T0, Some(hold(&store, 15_00, position)));
+            async move { store.enqueue_job(&new).await.unwrap() }
+        });
+        let results = futures::future::join_all(attempts).await;
+        let placed = results
+            .iter()
+            .filter(|r| matches!(r, Enqueued::Queued(_)))
+            .count();
+        assert_eq!(placed, 6, "{results:?}");
+        assert!(results
+            .iter()
+            .all(|r| matches!(r, Enqueued::Queued(_) | Enqueued::InsufficientFunds)));
+        assert_eq!(a.held_amounts(&user).await.unwrap()[&account], usd(90_00));
+
+        // Cancelling releases at once and leaves the version alone; ending after execution bumps it.
+        let first = match &results
+            .iter()
+            .find(|r| matches!(r, Enqueued::Queued(_)))
+            .unwrap()
+        {
+            Enqueued::Queued(job) => job.clone(),
+            _ => unreachable!(),
+        };
+        let undo = first.undo_id.clone().unwrap();
+        assert!(matches!(
+            a.cancel_job(&user, &undo, T0).await.unwrap(),
+            Cancelled::Cancelled(_)
+        ));
+        assert!(matches!(
+            a.cancel_job(&user, &undo, T0).await.unwrap(),
+            Cancelled::TooLate(_)
+        ));
+        assert_eq!(
+            a.hold_position(&account).await.unwrap(),
+            HoldPosition {
+                held_minor: 75_00,
+                version: 0
+            }
+        );
+        let claimed = a
+            .claim_due_jobs("a", T0, T0 + Duration::seconds(60), 1)
+            .await
+            .unwrap();
+        let undo = claimed[0].undo_id.clone().unwrap();
+        assert!(matches!(
+            a.cancel_job(&user, &undo, T0).await.unwrap(),
+            Cancelled::TooLate(_)
+        ));
+        let done = JobOutcome::Done {
+            result: "{}".into(),
+        };
+        a.finish_job(&claimed[0].id, &done, T0)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            a.hold_position(&account).await.unwrap(),
+            HoldPosition {
+                held_minor: 60_00,
+                version: 1
+            }
+        );
+        // An acceptance that read the balance before that execution is told to read again.
+        let stale = job(&user, T0, Some(hold(&a, 1_00, position)));
+        assert_eq!(a.enqueue_job(&stale).await.unwrap(), Enqueued::StaleBalance);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_reference_queues_once() {
+    with_two_nodes(|a, b| async move {
+        let (user, _) = user_with_account(&a, "dana").await;
+        let mut first = job(&user, T0, None);
+        first.kind = JobKind::Remittance;
+        first.client_ref = Some("inv-1".into());
+        let mut again = first.clone();
+        again.id = OperationId::generate();
+        let (x, y) = tokio::join!(a.enqueue_job(&first), b.enqueue_job(&again));
+        let ids: HashSet<OperationId> = [x.unwrap(), y.unwrap()]
+            .into_iter()
+            .map(|r| match r {
+                Enqueued::Queued(j) | Enqueued::Existing(j) => j.id,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(ids.len(), 1, "two jobs for one client reference");
+        let found = a
+            .job_by_client_ref(&user, JobKind::Remittance, "inv-1")
+            .await
+            .unwrap();
+        assert_eq!(found.map(|j| j.id), ids.into_iter().next());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn idempotency_records_replay_refuse_and_free() {
+    with_two_nodes(|a, _b| async move {
+        let (user, _) = user_with_account(&a, "dana").await;
+        assert_eq!(
+            a.begin_idempotent(&user, "k1", "h1", T0).await.unwrap(),
+            IdempotencyBegin::Fresh
+        );
+        assert_eq!(
+            a.begin_idempotent(&user, "k1", "h1", T0).await.unwrap(),
+            IdempotencyBegin::InFlight
+        );
+        let response = StoredResponse {
+            status: 200,
+            body: "{\"success\":true}".into(),
+        };
+        a.complete_idempotent(&user, "k1", &response).await.unwrap();
+        assert_eq!(
+            a.begin_idempotent(&user, "k1", "h1", T0).await.unwrap(),
+            IdempotencyBegin::Replay(response)
+        );
+        assert_eq!(
+            a.begin_idempotent(&user, "k1", "h2", T0).await.unwrap(),
+            IdempotencyBegin::Mismatch
+        );
+        // A request that ended in a way worth retrying frees its key.
+        assert_eq!(
+            a.begin_idempotent(&user, "k2", "h1", T0).await.unwrap(),
+            IdempotencyBegin::Fresh
+        );
+        a.abandon_idempotent(&user, "k2").await.unwrap();
+        assert_eq!(
+            a.begin_idempotent(&user, "k2", "h1", T0).await.unwrap(),
+            IdempotencyBegin::Fresh
+        );
+        // A claim whose request died is taken over after five minutes.
+        assert_eq!(
+            a.begin_idempotent(&user, "k3", "h1", T0).await.unwrap(),
+            IdempotencyBegin::Fresh
+        );
+        let later = T0 + Duration::minutes(6);
+        assert_eq!(
+            a.begin_idempotent(&user, "k3", "h1", later).await.unwrap(),
+            IdempotencyBegin::Fresh
+        );
+        // Pruning forgets old keys only.
+        assert_eq!(
+            a.prune_idempotency_keys(T0 + Duration::seconds(1))
+                .await
+                .unwrap(),
+            2
+        );
+    })
+    .await;
+}
