@@ -2,6 +2,8 @@
 //! same job), leases that let another node take over, holds decided by one guarded write, cancel only
 //! before a claim, and idempotency records.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
+// Amounts are written as cents grouped like money (`100_00` is 100.00).
+#![allow(clippy::inconsistent_digit_grouping)]
 
 use bankgate_backoffice::{AccountStatus, BoAccount};
 use bankgate_db::testing::{test_engines, TestDatabase};
