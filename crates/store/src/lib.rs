@@ -23,7 +23,7 @@ mod users;
 pub use beneficiaries::{BeneficiaryRecord, NewBeneficiaryRecord};
 pub use holds::{HoldPosition, NewHold};
 pub use idempotency::{IdempotencyBegin, StoredResponse};
-pub use jobs::{Cancelled, Enqueued, JobKind, JobOutcome, JobRecord, JobState, NewJob};
+pub use jobs::{Cancelled, Enqueued, JobClaim, JobKind, JobOutcome, JobRecord, JobState, NewJob};
 pub use records::*;
 
 use bankgate_db::{Db, DbError};

@@ -166,17 +166,38 @@ async fn only_due_jobs_are_claimed_and_a_lapsed_lease_is_taken_over() {
         assert_eq!(taken.len(), 1);
         assert_eq!(taken[0].id, now.id);
         assert_eq!(taken[0].attempts, 2);
-        // The first node's late finish is refused once the second has finished it.
+        // The first node has lost its claim: neither its log nor its finish lands; the second's do.
         let done = JobOutcome::Done {
             result: "{}".into(),
         };
+        let first = JobClaim {
+            node: "a",
+            attempt: 1,
+        };
+        let second = JobClaim {
+            node: "b",
+            attempt: 2,
+        };
+        assert!(!a
+            .save_job_progress(&now.id, &first, "{}", false, lapsed)
+            .await
+            .unwrap());
+        assert!(a
+            .finish_job(&now.id, &first, &done, lapsed)
+            .await
+            .unwrap()
+            .is_none());
         assert!(b
-            .finish_job(&now.id, &done, lapsed)
+            .save_job_progress(&now.id, &second, "{}", false, lapsed)
+            .await
+            .unwrap());
+        assert!(b
+            .finish_job(&now.id, &second, &done, lapsed)
             .await
             .unwrap()
             .is_some());
-        assert!(a
-            .finish_job(&now.id, &done, lapsed)
+        assert!(b
+            .finish_job(&now.id, &second, &done, lapsed)
             .await
             .unwrap()
             .is_none());
@@ -252,7 +273,11 @@ async fn holds_are_decided_by_one_guarded_write() {
         let done = JobOutcome::Done {
             result: "{}".into(),
         };
-        a.finish_job(&claimed[0].id, &done, T0)
+        let claim = JobClaim {
+            node: "a",
+            attempt: claimed[0].attempts,
+        };
+        a.finish_job(&claimed[0].id, &claim, &done, T0)
             .await
             .unwrap()
             .unwrap();

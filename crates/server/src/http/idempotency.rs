@@ -18,6 +18,8 @@ use axum::response::{IntoResponse, Response};
 use bankgate_store::{IdempotencyBegin, StoredResponse};
 
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+/// 409 answers that mean "not now" rather than "no": a retry with the same key must run again.
+const TRY_AGAIN_CODES: &[&str] = &["BALANCE_CHANGING", "PAYMENT_PENDING"];
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// Largest response kept for replay; bigger ones are not kept (none of the state-changing routes
 /// answers anything near this).
@@ -30,8 +32,18 @@ fn keyed_request(request: &Request) -> bool {
     ) && request.uri().path() != "/token"
 }
 
-fn kept(status: StatusCode) -> bool {
-    !matches!(status.as_u16(), 401 | 429 | 500 | 503)
+/// Whether a response is the request's final answer, to be replayed, rather than "try again".
+fn kept(status: StatusCode, body: &[u8]) -> bool {
+    if matches!(status.as_u16(), 401 | 429 | 500 | 503) {
+        return false;
+    }
+    if status == StatusCode::CONFLICT {
+        let code = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|b| b["code"].as_str().map(str::to_owned));
+        return !code.is_some_and(|c| TRY_AGAIN_CODES.contains(&c.as_str()));
+    }
+    true
 }
 
 pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -109,33 +121,60 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             .into_response()
         }
     }
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    // The keyed request runs on a task of its own: a client that hangs up must not cancel it half-way
+    // and leave its key claimed with no answer recorded.
+    let services = services.clone();
+    let user = user.clone();
+    let run = tokio::spawn(async move {
+        let response = next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+        record(&services, &user, &key, response).await
+    });
+    run.await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a keyed request's task failed");
+        internal_error()
+    })
+}
+
+/// Keeps the response under the key (or frees the key for a retry) and hands it back.
+async fn record(
+    services: &crate::services::Services,
+    user: &bankgate_domain::ids::UserId,
+    key: &str,
+    response: Response,
+) -> Response {
     let (response_parts, response_body) = response.into_parts();
     let body = to_bytes(response_body, MAX_KEPT_RESPONSE_BYTES).await;
-    let outcome = match (&body, kept(response_parts.status)) {
+    let keep = body
+        .as_ref()
+        .is_ok_and(|bytes| kept(response_parts.status, bytes));
+    let outcome = match (&body, keep) {
         (Ok(bytes), true) => {
             let stored = StoredResponse {
                 status: response_parts.status.as_u16(),
                 body: String::from_utf8_lossy(bytes).into_owned(),
             };
-            services.complete_idempotent(user, &key, &stored).await
+            services.complete_idempotent(user, key, &stored).await
         }
-        _ => services.abandon_idempotent(user, &key).await,
+        _ => services.abandon_idempotent(user, key).await,
     };
     if let Err(e) = outcome {
         tracing::error!(error = %e, "recording an idempotent response failed");
     }
     match body {
         Ok(bytes) => Response::from_parts(response_parts, Body::from(bytes)),
-        Err(_) => ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            "something went wrong on our side",
-        )
-        .into_response(),
+        Err(_) => internal_error(),
     }
+}
+
+fn internal_error() -> Response {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        "something went wrong on our side",
+    )
+    .into_response()
 }
 
 fn replay(stored: StoredResponse) -> Response {

@@ -5,7 +5,7 @@
 use super::{Result, ServiceError, Services};
 use bankgate_backoffice::BackOfficeError;
 use bankgate_domain::ids::OperationId;
-use bankgate_store::{JobKind, JobOutcome, JobRecord};
+use bankgate_store::{JobClaim, JobKind, JobOutcome, JobRecord};
 use rand::Rng;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -50,8 +50,11 @@ impl From<BackOfficeError> for StepFailure {
             BackOfficeError::UnknownBackOffice(id) => {
                 StepFailure::Permanent(format!("back office {id} is no longer configured"))
             }
-            BackOfficeError::Unavailable(detail) => StepFailure::Transient(detail),
-            BackOfficeError::Internal(detail) => StepFailure::Transient(detail),
+            BackOfficeError::Unavailable(detail) | BackOfficeError::Internal(detail) => {
+                // The detail may name hosts or a back office's internals: logged, not shown.
+                tracing::warn!(%detail, "a back-office step did not complete");
+                StepFailure::Transient("the bank did not answer; trying again".to_owned())
+            }
         }
     }
 }
@@ -96,6 +99,14 @@ impl Services {
         }
     }
 
+    /// This node's claim on a job it claimed.
+    pub(crate) fn claim_of<'a>(&'a self, job: &JobRecord) -> JobClaim<'a> {
+        JobClaim {
+            node: &self.node_id,
+            attempt: job.attempts,
+        }
+    }
+
     /// Runs a claimed job to its next resting point and records it. Returns the job as it now stands.
     pub(crate) async fn run_claimed_job(&self, job: JobRecord) -> Result<Option<JobRecord>> {
         let outcome = match job.kind {
@@ -107,17 +118,19 @@ impl Services {
         };
         let outcome = outcome.unwrap_or_else(|e| {
             tracing::error!(job = %job.id, error = %e, "job attempt failed inside bankgate");
-            JobOutcome::Retry {
-                at: self.clock.now() + backoff(job.attempts),
-                reason: "interrupted; will try again".to_owned(),
-            }
+            // A movement may have sent a step before failing here, so it is retried with its keys;
+            // a deletion moves no money and may give up.
+            let may_give_up = job.kind == JobKind::BeneficiaryDeletion;
+            let failure = StepFailure::Transient("interrupted; trying again".to_owned());
+            self.after_interruption(&job, failure, may_give_up)
         });
         if let JobOutcome::Failed { reason } = &outcome {
             tracing::info!(job = %job.id, kind = job.kind.as_str(), %reason, "job failed");
         }
+        let claim = self.claim_of(&job);
         let finished = self
             .store
-            .finish_job(&job.id, &outcome, self.clock.now())
+            .finish_job(&job.id, &claim, &outcome, self.clock.now())
             .await?;
         if matches!(outcome, JobOutcome::Retry { .. }) {
             self.job_wakeup.notify_one();

@@ -5,7 +5,9 @@
 
 mod records;
 
-pub use records::{Cancelled, Enqueued, JobKind, JobOutcome, JobRecord, JobState, NewJob};
+pub use records::{
+    Cancelled, Enqueued, JobClaim, JobKind, JobOutcome, JobRecord, JobState, NewJob,
+};
 
 use crate::holds::{place_hold, release_hold, HoldRelease};
 use crate::{Result, Store, StoreError};
@@ -87,11 +89,27 @@ impl Store {
             // One writer connection: the UPDATE below is already the only writer.
             Engine::Sqlite => "",
         };
+        // The candidates are picked (and, on PostgreSQL, locked) once, in a materialized step; the update
+        // checks the state again, so a job changed in between is not claimed. Only kinds this build
+        // knows are picked: a node of an older build leaves newer kinds to the nodes that know them.
+        let claimable = "(jobs.state IN ('waiting', 'retrying') AND jobs.due_at <= $3) \
+             OR (jobs.state = 'running' AND jobs.lease_until < $3)";
+        let kinds = JobKind::ALL
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let returning = JOB_COLUMNS
+            .split(',')
+            .map(|c| format!("jobs.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, claimed_by = $1, lease_until = $2, \
-             updated_at = $3 WHERE id IN (SELECT id FROM jobs WHERE \
-             (state IN ('waiting', 'retrying') AND due_at <= $3) OR (state = 'running' AND lease_until < $3) \
-             ORDER BY due_at LIMIT $4 {lock}) RETURNING {JOB_COLUMNS}"
+            "WITH due AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE ({claimable}) AND jobs.kind IN ({kinds}) \
+             ORDER BY jobs.due_at LIMIT $4 {lock}) \
+             UPDATE jobs SET state = 'running', attempts = jobs.attempts + 1, claimed_by = $1, \
+             lease_until = $2, updated_at = $3 FROM due WHERE jobs.id = due.id AND ({claimable}) \
+             RETURNING {returning}"
         );
         let rows: Vec<JobRow> = query_as(&sql)
             .bind(node)
@@ -131,20 +149,39 @@ impl Store {
         row.map(JobRow::into_record).transpose()
     }
 
-    /// Records the saga log of a running job, so a resumed run skips the steps already taken.
+    /// Records the saga log of a job this claim still holds, releasing its hold in the same write when
+    /// asked (the source's bank has taken the money, so holding it as well would count it twice).
+    /// Returns false, changing nothing, when the claim has been lost.
     pub async fn save_job_progress(
         &self,
         id: &OperationId,
+        claim: &JobClaim<'_>,
         progress: &str,
+        release: bool,
         at: OffsetDateTime,
-    ) -> Result<()> {
-        query("UPDATE jobs SET progress = $1, updated_at = $2 WHERE id = $3 AND state = 'running'")
-            .bind(progress)
-            .bind(to_millis(at))
-            .bind(id.as_str())
-            .execute(self.db.write())
-            .await?;
-        Ok(())
+    ) -> Result<bool> {
+        let now = to_millis(at);
+        let mut tx = self.db.write().begin().await?;
+        let saved = query(
+            "UPDATE jobs SET progress = $1, updated_at = $2 WHERE id = $3 AND state = 'running' \
+             AND claimed_by = $4 AND attempts = $5",
+        )
+        .bind(progress)
+        .bind(now)
+        .bind(id.as_str())
+        .bind(claim.node)
+        .bind(i64::from(claim.attempt))
+        .execute(&mut *tx)
+        .await?;
+        if saved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if release {
+            release_hold(&mut tx, id, HoldRelease::AfterExecution, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Ends a running job (or schedules its retry), releasing its hold when it ends, in one transaction.
@@ -152,6 +189,7 @@ impl Store {
     pub async fn finish_job(
         &self,
         id: &OperationId,
+        claim: &JobClaim<'_>,
         outcome: &JobOutcome,
         at: OffsetDateTime,
     ) -> Result<Option<JobRecord>> {
@@ -176,7 +214,8 @@ impl Store {
         let sql = format!(
             "UPDATE jobs SET state = $1, result = COALESCE($2, result), failure = COALESCE($3, failure), \
              finished_at = $4, due_at = COALESCE($5, due_at), updated_at = $6, lease_until = NULL \
-             WHERE id = $7 AND state = 'running' RETURNING {JOB_COLUMNS}"
+             WHERE id = $7 AND state = 'running' AND claimed_by = $8 AND attempts = $9 \
+             RETURNING {JOB_COLUMNS}"
         );
         let row: Option<JobRow> = query_as(&sql)
             .bind(state)
@@ -186,6 +225,8 @@ impl Store {
             .bind(due)
             .bind(now)
             .bind(id.as_str())
+            .bind(claim.node)
+            .bind(i64::from(claim.attempt))
             .fetch_optional(&mut *tx)
             .await?;
         let Some(row) = row else {

@@ -145,6 +145,14 @@ pub struct JobRecord {
     pub finished_at: Option<OffsetDateTime>,
 }
 
+/// Who holds a job's claim: the node and the attempt it claimed. Writes about a running job name their
+/// claim, so a runner whose lease ran out (and whose job another node took over) changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobClaim<'a> {
+    pub node: &'a str,
+    pub attempt: u32,
+}
+
 /// The answer to queueing a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Enqueued {

@@ -3,6 +3,7 @@
 
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{Authenticated, JsonBody, Path};
+use crate::http::idempotency::IDEMPOTENCY_KEY_HEADER;
 use crate::http::wire::common::{dts, Amount};
 use crate::http::wire::movement::{
     PaymentBody, PaymentDoneResponse, QueuedResponse, RemittanceResponse, TransferBody, UndoWire,
@@ -11,6 +12,7 @@ use crate::http::AppState;
 use crate::services::movements::plan::MovementResult;
 use crate::services::ServiceError;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::Json;
 use bankgate_store::{JobKind, JobRecord, JobState};
 
@@ -102,12 +104,17 @@ pub async fn acc2ben(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(beneficiary): Path<String>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<PaymentBody>,
 ) -> ApiResult<Json<PaymentDoneResponse>> {
     let request = body.into_request(Some(beneficiary.trim()))?;
+    let retry_key = headers
+        .get(IDEMPOTENCY_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let job = state
         .services
-        .pay_beneficiary_now(&caller.user_id, request)
+        .pay_beneficiary_now(&caller.user_id, request, retry_key)
         .await?;
     match job.state {
         JobState::Done => {}

@@ -115,15 +115,23 @@ impl Services {
 
     /// Pays a beneficiary at once (acc2ben): no undo; the request runs the job itself and answers with
     /// how it ended.
+    /// `retry_key` is the request's Idempotency-Key, if it has one: a retry of a payment whose first
+    /// answer was lost finds the first payment by it instead of paying again.
     pub async fn pay_beneficiary_now(
         &self,
         user: &UserId,
         request: PaymentRequest,
+        retry_key: Option<String>,
     ) -> Result<JobRecord> {
-        let plan = self.payment_plan(user, request).await?;
         let kind = JobKind::BeneficiaryPayment;
+        if let Some(key) = &retry_key {
+            if let Some(job) = self.store.job_by_client_ref(user, kind, key).await? {
+                return self.run_job_now(&job.id).await;
+            }
+        }
+        let plan = self.payment_plan(user, request).await?;
         let accepted = self
-            .queue_movement(user, kind, plan, None, false, INLINE_GRACE)
+            .queue_movement(user, kind, plan, retry_key, false, INLINE_GRACE)
             .await?;
         self.run_job_now(&accepted.job.id).await
     }

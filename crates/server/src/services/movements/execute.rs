@@ -55,7 +55,26 @@ impl Services {
                 self.settlement_saga(job, &plan, account, *credit, *rate, &mut log)
                     .await?
             }
-            PlannedDestination::Payee { payee, .. } => self.payout(job, &plan, payee).await,
+            PlannedDestination::Payee {
+                payee,
+                beneficiary_id,
+            } => {
+                // A beneficiary deleted while the payment waited can no longer be paid. Checked only
+                // before the first send: once a payout may have gone out, it is seen through.
+                let deleted = job.attempts == 1
+                    && self
+                        .store
+                        .get_beneficiary(&job.user_id, beneficiary_id)
+                        .await?
+                        .is_none();
+                if deleted {
+                    Progress::Failed(
+                        "the beneficiary was deleted before the payment ran".to_owned(),
+                    )
+                } else {
+                    self.payout(job, &plan, payee).await
+                }
+            }
         };
         // A payment made in the request answers with bankgate's id of its line, so it is recorded now;
         // other movements' lines are recorded as they pass through the transaction lists, like any line.
@@ -68,10 +87,9 @@ impl Services {
                     .map_err(|e| ServiceError::Internal(format!("result: {e}")))?,
             },
             Progress::Failed(reason) => JobOutcome::Failed { reason },
-            Progress::Interrupted(failure) => {
-                let money_moved = log.debit.is_some();
-                self.after_interruption(job, failure, !money_moved)
-            }
+            // Every step moves money, and an unanswered one may have been applied: the job keeps trying
+            // with the same key until its bank answers, rather than end as if nothing had happened.
+            Progress::Interrupted(failure) => self.after_interruption(job, failure, false),
         })
     }
 
@@ -146,8 +164,9 @@ impl Services {
                 Err(StepFailure::Permanent(reason)) => return Ok(Progress::Failed(reason)),
                 Err(transient) => return Ok(Progress::Interrupted(transient)),
             }
-            // Logged, so that a resumed job knows money has moved and never gives up on it.
-            self.save_log(job, log).await?;
+            // Logged, so that a resumed job knows money has moved; the hold goes in the same write,
+            // since the source's bank now counts the debit itself.
+            self.save_log_releasing_hold(job, log).await?;
         }
         if log.compensating.is_none() && log.credit.is_none() {
             let leg = leg(
@@ -169,14 +188,10 @@ impl Services {
                     log.compensating = Some(reason);
                     self.save_log(job, log).await?;
                 }
-                Err(transient) if job.attempts < job.max_attempts => {
-                    return Ok(Progress::Interrupted(transient));
-                }
-                Err(StepFailure::Transient(reason)) => {
-                    log.compensating =
-                        Some(format!("the destination's bank did not answer: {reason}"));
-                    self.save_log(job, log).await?;
-                }
+                // An unanswered credit may have been applied: only a definite refusal may lead to the
+                // reversal, or both sides would end up with the money. Until then it is retried with
+                // its key, which the bank answers with the first result if it was applied.
+                Err(transient) => return Ok(Progress::Interrupted(transient)),
             }
         }
         if let Some(reason) = log.compensating.clone() {
@@ -195,7 +210,17 @@ impl Services {
                     .await
                 {
                     Ok(line) => log.reversal = Some(line),
-                    Err(failure) => return Ok(Progress::Interrupted(failure)),
+                    Err(StepFailure::Permanent(refusal)) => {
+                        // The money sits in the source bank's settlement account and that bank will
+                        // not take it back automatically: operations must settle it by hand.
+                        tracing::error!(operation = %job.id, %refusal, %reason,
+                            "reversal refused; the debit needs manual settlement");
+                        return Ok(Progress::Failed(format!(
+                            "{reason}; the amount could not be returned automatically and the bank \
+                             will return it"
+                        )));
+                    }
+                    Err(transient) => return Ok(Progress::Interrupted(transient)),
                 }
                 self.save_log(job, log).await?;
             }
@@ -271,13 +296,35 @@ impl Services {
         }
     }
 
+    async fn save_log_releasing_hold(&self, job: &JobRecord, log: &SagaLog) -> Result<()> {
+        let text = serde_json::to_string(log)
+            .map_err(|e| ServiceError::Internal(format!("saga log: {e}")))?;
+        self.save_progress(job, &text, true).await
+    }
+
+    async fn save_progress(&self, job: &JobRecord, text: &str, release_hold: bool) -> Result<()> {
+        let claim = self.claim_of(job);
+        let now = self.clock.now();
+        if self
+            .store
+            .save_job_progress(&job.id, &claim, text, release_hold, now)
+            .await?
+        {
+            Ok(())
+        } else {
+            // Another node took the job over after this claim's lease ran out; it carries on from
+            // the log as last saved, and this run stops here.
+            Err(ServiceError::Internal(format!(
+                "lost the claim on {}",
+                job.id
+            )))
+        }
+    }
+
     async fn save_log(&self, job: &JobRecord, log: &SagaLog) -> Result<()> {
         let text = serde_json::to_string(log)
             .map_err(|e| ServiceError::Internal(format!("saga log: {e}")))?;
-        self.store
-            .save_job_progress(&job.id, &text, self.clock.now())
-            .await?;
-        Ok(())
+        self.save_progress(job, &text, false).await
     }
 
     /// Records the statement lines the movement produced in the store, with bankgate's ids.
