@@ -7,6 +7,7 @@
 mod api;
 mod error;
 mod registry;
+mod resilience;
 mod types;
 
 pub use api::{
@@ -15,4 +16,5 @@ pub use api::{
 };
 pub use error::BackOfficeError;
 pub use registry::{BackOfficeRegistry, CallObserver};
+pub use resilience::{CircuitBreaker, CircuitState, ResiliencePolicy};
 pub use types::*;

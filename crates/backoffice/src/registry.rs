@@ -1,7 +1,9 @@
 //! The registry of configured back offices, and the one door every call goes through: it finds the back
-//! office by id, times the call and reports it to a [`CallObserver`] (metrics). The resilience layer will
-//! wrap calls here too, so no service ever calls an adapter directly.
+//! office by id, bounds the call by the resilience policy (a deadline, and the back office's circuit
+//! breaker), times it and reports it to a [`CallObserver`] (metrics). No service calls an adapter
+//! directly.
 
+use crate::resilience::{answered, Admission, CircuitBreaker, CircuitState, ResiliencePolicy};
 use crate::{BackOffice, BackOfficeError};
 use bankgate_domain::ids::BackOfficeId;
 use std::collections::BTreeMap;
@@ -23,6 +25,8 @@ pub trait CallObserver: Send + Sync + 'static {
 #[derive(Clone, Default)]
 pub struct BackOfficeRegistry {
     offices: BTreeMap<BackOfficeId, Arc<dyn BackOffice>>,
+    breakers: BTreeMap<BackOfficeId, Arc<CircuitBreaker>>,
+    policy: ResiliencePolicy,
     observer: Option<Arc<dyn CallObserver>>,
 }
 
@@ -36,8 +40,22 @@ impl BackOfficeRegistry {
         self
     }
 
+    /// Sets the policy for back offices registered from now on.
+    pub fn with_policy(mut self, policy: ResiliencePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
     pub fn register(&mut self, office: Arc<dyn BackOffice>) {
-        self.offices.insert(office.id().clone(), office);
+        let id = office.id().clone();
+        self.breakers
+            .insert(id.clone(), Arc::new(CircuitBreaker::new(self.policy)));
+        self.offices.insert(id, office);
+    }
+
+    /// The state of a back office's circuit, for readiness and metrics.
+    pub fn circuit(&self, id: &BackOfficeId) -> Option<CircuitState> {
+        self.breakers.get(id).map(|b| b.state())
     }
 
     pub fn ids(&self) -> impl Iterator<Item = &BackOfficeId> {
@@ -63,8 +81,27 @@ impl BackOfficeRegistry {
         Fut: Future<Output = Result<T, BackOfficeError>>,
     {
         let office = self.get(id)?.clone();
+        let breaker = self.breakers.get(id).cloned();
         let started = Instant::now();
-        let result = call(office).await;
+        let result = match breaker.as_ref().map_or(Admission::Go, |b| b.admit()) {
+            Admission::Refused => Err(BackOfficeError::Unavailable(format!(
+                "circuit open: {id} failed to answer recently"
+            ))),
+            Admission::Go => {
+                let result = tokio::time::timeout(self.policy.deadline, call(office))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(BackOfficeError::Unavailable(format!(
+                            "{operation} at {id} took longer than {:?}",
+                            self.policy.deadline
+                        )))
+                    });
+                if let Some(breaker) = &breaker {
+                    breaker.record(answered(&result));
+                }
+                result
+            }
+        };
         if let Some(observer) = &self.observer {
             let outcome = match &result {
                 Ok(_) => "ok",

@@ -91,6 +91,9 @@ struct BackOfficeHealth {
     name: String,
     healthy: bool,
     error: Option<String>,
+    /// The back office's circuit: closed (calls go through), open (calls fail at once after repeated
+    /// unanswered calls) or half_open (the next call probes it).
+    circuit: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -118,6 +121,7 @@ async fn ready(State(state): State<AdminState>) -> (StatusCode, Json<Readiness>)
             name: state.services.back_office_name(id),
             healthy: result.is_ok(),
             error: result.err(),
+            circuit: registry.circuit(id).map(|c| c.as_str()),
         }
     });
     let back_offices = join_all(checks).await;

@@ -34,7 +34,9 @@ pub async fn build_services(
         .await
         .with_context(|| format!("connecting to {}", redact(&config.database_url)))?;
     let store = Store::open(db).await.context("migrating the database")?;
-    let mut back_offices = BackOfficeRegistry::new().with_observer(metrics);
+    let mut back_offices = BackOfficeRegistry::new()
+        .with_observer(metrics)
+        .with_policy(config.resilience());
     for id in &config.sandboxes {
         let back_office_id =
             BackOfficeId::parse(id).with_context(|| format!("invalid back-office id {id:?}"))?;

@@ -44,6 +44,12 @@ pub struct Config {
     pub job_workers: usize,
     /// How often a node looks for due operations when nothing wakes it sooner, in milliseconds.
     pub job_poll_interval_ms: u64,
+    /// The longest one back-office call may take, in milliseconds.
+    pub back_office_deadline_ms: u64,
+    /// Unanswered back-office calls in a row that open that back office's circuit.
+    pub circuit_failures_to_open: u32,
+    /// How long an open circuit refuses calls before probing, in milliseconds.
+    pub circuit_cool_down_ms: u64,
 }
 
 impl Default for Config {
@@ -66,6 +72,9 @@ impl Default for Config {
             job_max_attempts: 5,
             job_workers: 32,
             job_poll_interval_ms: 50,
+            back_office_deadline_ms: 3_000,
+            circuit_failures_to_open: 5,
+            circuit_cool_down_ms: 5_000,
         }
     }
 }
@@ -108,6 +117,9 @@ impl Config {
         if self.session_idle_minutes == 0 || self.session_absolute_minutes == 0 {
             bail!("session lifetimes must be positive");
         }
+        if self.back_office_deadline_ms == 0 || self.circuit_failures_to_open == 0 {
+            bail!("back_office_deadline_ms and circuit_failures_to_open must be positive");
+        }
         if self.job_max_attempts < 1 || self.job_workers < 1 {
             bail!("job_max_attempts and job_workers must be at least 1");
         }
@@ -125,6 +137,15 @@ impl Config {
         self.admin_token
             .clone()
             .or_else(|| self.demo.then(|| DEMO_ADMIN_TOKEN.to_owned()))
+    }
+
+    /// How every back-office call is bounded.
+    pub fn resilience(&self) -> bankgate_backoffice::ResiliencePolicy {
+        bankgate_backoffice::ResiliencePolicy {
+            deadline: Duration::from_millis(self.back_office_deadline_ms),
+            failures_to_open: self.circuit_failures_to_open,
+            cool_down: Duration::from_millis(self.circuit_cool_down_ms),
+        }
     }
 
     /// The SQLite URL of an in-process sandbox's own store.

@@ -318,7 +318,7 @@ async fn metrics_and_readiness_need_no_token() {
         assert!(
             offices
                 .iter()
-                .all(|o| o["healthy"] == true && o["error"].is_null()),
+                .all(|o| o["healthy"] == true && o["error"].is_null() && o["circuit"] == "closed"),
             "{}",
             ready.text
         );
