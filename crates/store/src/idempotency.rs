@@ -21,11 +21,16 @@ pub struct StoredResponse {
     pub body: String,
 }
 
+/// The claim a request holds on its key: only the holder's answer is recorded, so a request that
+/// finished after its claim was taken over (see [`ABANDONED_AFTER_MS`]) changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdempotencyClaim(i64);
+
 /// What to do with a request carrying an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyBegin {
-    /// First use: run it, then store its response.
-    Fresh,
+    /// First use: run it, then store its response under this claim.
+    Fresh(IdempotencyClaim),
     Replay(StoredResponse),
     /// The key was used for a different request.
     Mismatch,
@@ -53,7 +58,7 @@ impl Store {
         .execute(self.db.write())
         .await;
         match inserted {
-            Ok(_) => return Ok(IdempotencyBegin::Fresh),
+            Ok(_) => return Ok(IdempotencyBegin::Fresh(IdempotencyClaim(now))),
             Err(e) if is_unique_violation(&e) => {}
             Err(e) => return Err(e.into()),
         }
@@ -88,7 +93,7 @@ impl Store {
                 .execute(self.db.write())
                 .await?;
                 Ok(if taken.rows_affected() == 1 {
-                    IdempotencyBegin::Fresh
+                    IdempotencyBegin::Fresh(IdempotencyClaim(now))
                 } else {
                     IdempotencyBegin::InFlight
                 })
@@ -102,25 +107,37 @@ impl Store {
         &self,
         user: &UserId,
         key: &str,
+        claim: IdempotencyClaim,
         response: &StoredResponse,
     ) -> Result<()> {
-        query("UPDATE idempotency_keys SET status = $1, body = $2 WHERE user_id = $3 AND idem_key = $4")
-            .bind(i64::from(response.status))
-            .bind(&response.body)
-            .bind(user.as_str())
-            .bind(key)
-            .execute(self.db.write())
-            .await?;
+        query(
+            "UPDATE idempotency_keys SET status = $1, body = $2 WHERE user_id = $3 AND idem_key = $4 \
+             AND status IS NULL AND created_at = $5",
+        )
+        .bind(i64::from(response.status))
+        .bind(&response.body)
+        .bind(user.as_str())
+        .bind(key)
+        .bind(claim.0)
+        .execute(self.db.write())
+        .await?;
         Ok(())
     }
 
     /// Frees `key` without a response: the request ended in a way worth retrying with the same key.
-    pub async fn abandon_idempotent(&self, user: &UserId, key: &str) -> Result<()> {
+    pub async fn abandon_idempotent(
+        &self,
+        user: &UserId,
+        key: &str,
+        claim: IdempotencyClaim,
+    ) -> Result<()> {
         query(
-            "DELETE FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2 AND status IS NULL",
+            "DELETE FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2 AND status IS NULL \
+             AND created_at = $3",
         )
         .bind(user.as_str())
         .bind(key)
+        .bind(claim.0)
         .execute(self.db.write())
         .await?;
         Ok(())

@@ -22,7 +22,7 @@ mod users;
 
 pub use beneficiaries::{BeneficiaryRecord, NewBeneficiaryRecord};
 pub use holds::{HoldPosition, NewHold};
-pub use idempotency::{IdempotencyBegin, StoredResponse};
+pub use idempotency::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
 pub use jobs::{Cancelled, Enqueued, JobClaim, JobKind, JobOutcome, JobRecord, JobState, NewJob};
 pub use records::*;
 

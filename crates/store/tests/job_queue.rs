@@ -326,10 +326,11 @@ async fn a_client_reference_queues_once() {
 async fn idempotency_records_replay_refuse_and_free() {
     with_two_nodes(|a, _b| async move {
         let (user, _) = user_with_account(&a, "dana").await;
-        assert_eq!(
-            a.begin_idempotent(&user, "k1", "h1", T0).await.unwrap(),
-            IdempotencyBegin::Fresh
-        );
+        let fresh = |begun: IdempotencyBegin| match begun {
+            IdempotencyBegin::Fresh(claim) => claim,
+            other => panic!("not fresh: {other:?}"),
+        };
+        let k1 = fresh(a.begin_idempotent(&user, "k1", "h1", T0).await.unwrap());
         assert_eq!(
             a.begin_idempotent(&user, "k1", "h1", T0).await.unwrap(),
             IdempotencyBegin::InFlight
@@ -338,34 +339,44 @@ async fn idempotency_records_replay_refuse_and_free() {
             status: 200,
             body: "{\"success\":true}".into(),
         };
-        a.complete_idempotent(&user, "k1", &response).await.unwrap();
+        a.complete_idempotent(&user, "k1", k1, &response)
+            .await
+            .unwrap();
         assert_eq!(
             a.begin_idempotent(&user, "k1", "h1", T0).await.unwrap(),
-            IdempotencyBegin::Replay(response)
+            IdempotencyBegin::Replay(response.clone())
         );
         assert_eq!(
             a.begin_idempotent(&user, "k1", "h2", T0).await.unwrap(),
             IdempotencyBegin::Mismatch
         );
         // A request that ended in a way worth retrying frees its key.
-        assert_eq!(
-            a.begin_idempotent(&user, "k2", "h1", T0).await.unwrap(),
-            IdempotencyBegin::Fresh
-        );
-        a.abandon_idempotent(&user, "k2").await.unwrap();
-        assert_eq!(
-            a.begin_idempotent(&user, "k2", "h1", T0).await.unwrap(),
-            IdempotencyBegin::Fresh
-        );
-        // A claim whose request died is taken over after five minutes.
-        assert_eq!(
-            a.begin_idempotent(&user, "k3", "h1", T0).await.unwrap(),
-            IdempotencyBegin::Fresh
-        );
+        let k2 = fresh(a.begin_idempotent(&user, "k2", "h1", T0).await.unwrap());
+        a.abandon_idempotent(&user, "k2", k2).await.unwrap();
+        fresh(a.begin_idempotent(&user, "k2", "h1", T0).await.unwrap());
+        // A claim whose request died is taken over after five minutes; the first request, finishing
+        // late, records nothing, and the taker's answer stands.
+        let first = fresh(a.begin_idempotent(&user, "k3", "h1", T0).await.unwrap());
         let later = T0 + Duration::minutes(6);
+        let taker = fresh(a.begin_idempotent(&user, "k3", "h1", later).await.unwrap());
+        let late = StoredResponse {
+            status: 500,
+            body: "late".into(),
+        };
+        a.abandon_idempotent(&user, "k3", first).await.unwrap();
+        a.complete_idempotent(&user, "k3", first, &late)
+            .await
+            .unwrap();
         assert_eq!(
             a.begin_idempotent(&user, "k3", "h1", later).await.unwrap(),
-            IdempotencyBegin::Fresh
+            IdempotencyBegin::InFlight
+        );
+        a.complete_idempotent(&user, "k3", taker, &response)
+            .await
+            .unwrap();
+        assert_eq!(
+            a.begin_idempotent(&user, "k3", "h1", later).await.unwrap(),
+            IdempotencyBegin::Replay(response)
         );
         // Pruning forgets old keys only.
         assert_eq!(

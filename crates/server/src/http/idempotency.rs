@@ -101,8 +101,8 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         Ok(begun) => begun,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    match begun {
-        IdempotencyBegin::Fresh => {}
+    let claim = match begun {
+        IdempotencyBegin::Fresh(claim) => claim,
         IdempotencyBegin::Replay(stored) => return replay(stored),
         IdempotencyBegin::Mismatch => {
             return ApiError::new(
@@ -120,7 +120,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             )
             .into_response()
         }
-    }
+    };
     // The keyed request runs on a task of its own: a client that hangs up must not cancel it half-way
     // and leave its key claimed with no answer recorded.
     let services = services.clone();
@@ -129,7 +129,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         let response = next
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await;
-        record(&services, &user, &key, response).await
+        record(&services, &user, &key, claim, response).await
     });
     run.await.unwrap_or_else(|e| {
         tracing::error!(error = %e, "a keyed request's task failed");
@@ -142,6 +142,7 @@ async fn record(
     services: &crate::services::Services,
     user: &bankgate_domain::ids::UserId,
     key: &str,
+    claim: bankgate_store::IdempotencyClaim,
     response: Response,
 ) -> Response {
     let (response_parts, response_body) = response.into_parts();
@@ -155,9 +156,11 @@ async fn record(
                 status: response_parts.status.as_u16(),
                 body: String::from_utf8_lossy(bytes).into_owned(),
             };
-            services.complete_idempotent(user, key, &stored).await
+            services
+                .complete_idempotent(user, key, claim, &stored)
+                .await
         }
-        _ => services.abandon_idempotent(user, key).await,
+        _ => services.abandon_idempotent(user, key, claim).await,
     };
     if let Err(e) = outcome {
         tracing::error!(error = %e, "recording an idempotent response failed");

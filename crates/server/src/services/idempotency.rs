@@ -3,7 +3,7 @@
 
 use super::{Result, Services};
 use bankgate_domain::ids::UserId;
-use bankgate_store::{IdempotencyBegin, StoredResponse};
+use bankgate_store::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
 use sha2::{Digest, Sha256};
 
 /// The longest key accepted.
@@ -82,13 +82,22 @@ impl Services {
         &self,
         user: &UserId,
         key: &str,
+        claim: IdempotencyClaim,
         response: &StoredResponse,
     ) -> Result<()> {
-        Ok(self.store.complete_idempotent(user, key, response).await?)
+        Ok(self
+            .store
+            .complete_idempotent(user, key, claim, response)
+            .await?)
     }
 
-    pub async fn abandon_idempotent(&self, user: &UserId, key: &str) -> Result<()> {
-        Ok(self.store.abandon_idempotent(user, key).await?)
+    pub async fn abandon_idempotent(
+        &self,
+        user: &UserId,
+        key: &str,
+        claim: IdempotencyClaim,
+    ) -> Result<()> {
+        Ok(self.store.abandon_idempotent(user, key, claim).await?)
     }
 }
 
