@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::money::beneficiary_id;
 use common::{assert_no_full_pan, engines, json, Resp, Session, TestApp};
 use serde_json::Value;
 use time::Duration;
@@ -42,34 +43,10 @@ async fn add(app: &TestApp, who: &Session, body: &Value) -> Resp {
     resp
 }
 
-async fn add_ok(app: &TestApp, who: &Session, body: &Value) -> Value {
-    add(app, who, body).await.success()["beneficiary"].clone()
-}
-
 async fn listed(app: &TestApp, who: &Session) -> Vec<Value> {
     let resp = app.get("/beneficiaries", who.token()).await;
     assert_no_full_pan(&resp.text);
     resp.success()["beneficiaries"].as_array().unwrap().clone()
-}
-
-fn id_of(beneficiary: &Value) -> String {
-    beneficiary["AFiBeneficiaryId"].as_str().unwrap().to_owned()
-}
-
-async fn pay_now(
-    app: &TestApp,
-    who: &Session,
-    from: &str,
-    beneficiary: &str,
-    amount: &str,
-) -> Resp {
-    let body = json!({ "sourceAccountId": from, "amount": amount, "currency": "USD" });
-    app.post_json(
-        &format!("/transfer/acc2ben/{beneficiary}"),
-        who.token(),
-        &body,
-    )
-    .await
 }
 
 #[tokio::test]
@@ -78,8 +55,8 @@ async fn every_rail_is_added_with_its_fields_and_numbers_masked() {
         let app = TestApp::start(engine).await;
         let demo = app.demo.clone();
 
-        let ach = add_ok(&app, &demo, &usa("USA")).await;
-        assert!(id_of(&ach).starts_with("bg"), "{ach}");
+        let ach = app.add_beneficiary(&demo, &usa("USA")).await;
+        assert!(beneficiary_id(&ach).starts_with("bg"), "{ach}");
         assert_eq!(ach["id"], ach["AFiBeneficiaryId"]);
         assert_eq!(ach["AFiUserId"], json!(demo.user_id));
         assert_eq!(ach["txnType"], "USA");
@@ -96,12 +73,12 @@ async fn every_rail_is_added_with_its_fields_and_numbers_masked() {
         assert_eq!(ach["destinationName"], "Jane Roe");
         assert_eq!(ach["dtsCreated"], "2025-01-15T12:00:00.000Z");
 
-        let wire = add_ok(&app, &demo, &usa("USA_wire")).await;
+        let wire = app.add_beneficiary(&demo, &usa("USA_wire")).await;
         assert_eq!(wire["txnType"], "USA_wire");
         assert_eq!(wire["typeName"], "USA wire transfer");
         assert_eq!(wire["accountNumber"], "****6789");
 
-        let swift = add_ok(&app, &demo, &international()).await;
+        let swift = app.add_beneficiary(&demo, &international()).await;
         assert_eq!(swift["txnType"], "international");
         assert_eq!(swift["typeName"], "International transfer");
         assert_eq!(swift["bic"], "COBADEFFXXX");
@@ -112,12 +89,12 @@ async fn every_rail_is_added_with_its_fields_and_numbers_masked() {
 
         let paypal =
             json!({ "txnType": "paypal", "paypalId": "+1 (415) 555-0123", "isFavourite": "true" });
-        let paypal = add_ok(&app, &demo, &paypal).await;
+        let paypal = app.add_beneficiary(&demo, &paypal).await;
         assert_eq!(paypal["typeName"], "PayPal");
         assert_eq!(paypal["paypalId"], "+14155550123");
         assert_eq!(paypal["isFavourite"], true);
 
-        let card = add_ok(&app, &demo, &tocard()).await;
+        let card = app.add_beneficiary(&demo, &tocard()).await;
         assert_eq!(card["txnType"], "tocard");
         assert_eq!(card["typeName"], "Card");
         assert_eq!(card["destinationPAN"], "4111********1111");
@@ -126,7 +103,7 @@ async fn every_rail_is_added_with_its_fields_and_numbers_masked() {
         assert_eq!(card["expiryYY"], "28");
         assert_eq!(card["name"], "Grace Hopper");
 
-        let post = add_ok(&app, &demo, &cheque()).await;
+        let post = app.add_beneficiary(&demo, &cheque()).await;
         assert_eq!(post["typeName"], "Cheque");
         assert_eq!(post["legalName"], "ACME Corp");
         assert_eq!(
@@ -229,9 +206,9 @@ async fn default_amounts_keep_their_currency() {
         let defaults = |b: &Value| (b["defaultAmount"].clone(), b["defaultCurrency"].clone());
         let body = json!({ "txnType": "paypal", "paypalId": "g@example.com", "defaultAmount": 25.5,
                            "defaultCurrency": "EUR" });
-        let added = add_ok(&app, &demo, &body).await;
+        let added = app.add_beneficiary(&demo, &body).await;
         assert_eq!(defaults(&added), (json!(25.5), json!("EUR")));
-        let path = format!("/beneficiary/{}", id_of(&added));
+        let path = format!("/beneficiary/{}", beneficiary_id(&added));
         let steps = [
             (json!({ "defaultAmount": "7" }), json!(7.0), json!("EUR")),
             (
@@ -276,7 +253,7 @@ async fn default_amounts_keep_their_currency() {
         let body =
             json!({ "txnType": "paypal", "paypalId": "h@example.com", "defaultAmount": "12.50" });
         assert_eq!(
-            defaults(&add_ok(&app, &demo, &body).await),
+            defaults(&app.add_beneficiary(&demo, &body).await),
             (json!(12.5), json!("USD"))
         );
         app.stop().await;
@@ -288,8 +265,8 @@ async fn modify_changes_only_editable_fields_and_nothing_when_refused() {
     for engine in engines() {
         let app = TestApp::start(engine).await;
         let demo = app.demo.clone();
-        let added = add_ok(&app, &demo, &usa("USA")).await;
-        let id = id_of(&added);
+        let added = app.add_beneficiary(&demo, &usa("USA")).await;
+        let id = beneficiary_id(&added);
         let path = format!("/beneficiary/{id}");
         app.clock.advance(Duration::seconds(5));
 
@@ -325,8 +302,8 @@ async fn modify_changes_only_editable_fields_and_nothing_when_refused() {
         assert_eq!(listed(&app, &demo).await, vec![expected.clone()]);
 
         // A card's holder name changes without its number; the number stays masked.
-        let card = add_ok(&app, &demo, &tocard()).await;
-        let card_path = format!("/beneficiary/{}", id_of(&card));
+        let card = app.add_beneficiary(&demo, &tocard()).await;
+        let card_path = format!("/beneficiary/{}", beneficiary_id(&card));
         let renamed = app
             .post_json(
                 &card_path,
@@ -347,8 +324,8 @@ async fn another_users_beneficiary_is_not_found() {
     for engine in engines() {
         let app = TestApp::start(engine).await;
         let (demo, demo2) = (app.demo.clone(), app.demo2.clone());
-        let theirs = add_ok(&app, &demo, &usa("USA")).await;
-        let path = format!("/beneficiary/{}", id_of(&theirs));
+        let theirs = app.add_beneficiary(&demo, &usa("USA")).await;
+        let path = format!("/beneficiary/{}", beneficiary_id(&theirs));
         let other = app.demo_objects(&demo2).await;
 
         for resp in [
@@ -356,7 +333,8 @@ async fn another_users_beneficiary_is_not_found() {
             app.post_json(&path, demo2.token(), &json!({ "name": "Mine now" }))
                 .await,
             app.delete(&path, demo2.token()).await,
-            pay_now(&app, &demo2, &other.checking, &id_of(&theirs), "1.00").await,
+            app.pay_now(&demo2, &other.checking, &beneficiary_id(&theirs), "1.00")
+                .await,
             app.post_json(
                 "/beneficiary/bgnosuchthing",
                 demo.token(),
@@ -367,7 +345,7 @@ async fn another_users_beneficiary_is_not_found() {
         ] {
             resp.error(404, "BENEFICIARY_NOT_FOUND");
         }
-        let remittance = json!({ "sourceAccountId": other.checking, "AFiBeneficiaryId": id_of(&theirs),
+        let remittance = json!({ "sourceAccountId": other.checking, "AFiBeneficiaryId": beneficiary_id(&theirs),
                                  "amount": "1.00", "currency": "USD" });
         app.post_json("/remittance/theft-1", demo2.token(), &remittance)
             .await

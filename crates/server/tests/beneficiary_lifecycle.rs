@@ -6,16 +6,11 @@
 
 mod common;
 
-use common::{assert_no_full_pan, engines, json, Resp, Session, TestApp};
+use common::money::pair;
+use common::money::{ach_beneficiary, beneficiary_id};
+use common::{assert_no_full_pan, engines, json, Session, TestApp};
 use serde_json::Value;
 use time::Duration;
-
-fn usa() -> Value {
-    json!({
-        "txnType": "USA", "bankName": "First Bank", "destinationName": "Jane Roe", "type": "CHECKING",
-        "routingNumber": "011000015", "accountNumber": "123456789"
-    })
-}
 
 fn international() -> Value {
     json!({ "txnType": "international", "bic": "COBADEFFXXX", "iban": "DE89370400440532013000" })
@@ -26,39 +21,9 @@ fn tocard(expiry: &str) -> Value {
             "destinationFirstName": "Grace", "destinationLastName": "Hopper" })
 }
 
-async fn add_ok(app: &TestApp, who: &Session, body: &Value) -> Value {
-    let resp = app.put_json("/beneficiaries", who.token(), body).await;
-    assert_no_full_pan(&resp.text);
-    resp.success()["beneficiary"].clone()
-}
-
 async fn listed(app: &TestApp, who: &Session) -> Vec<Value> {
     let resp = app.get("/beneficiaries", who.token()).await;
     resp.success()["beneficiaries"].as_array().unwrap().clone()
-}
-
-fn id_of(beneficiary: &Value) -> String {
-    beneficiary["AFiBeneficiaryId"].as_str().unwrap().to_owned()
-}
-
-async fn pay_now(
-    app: &TestApp,
-    who: &Session,
-    from: &str,
-    beneficiary: &str,
-    amount: &str,
-) -> Resp {
-    let body = json!({ "sourceAccountId": from, "amount": amount, "currency": "USD" });
-    app.post_json(
-        &format!("/transfer/acc2ben/{beneficiary}"),
-        who.token(),
-        &body,
-    )
-    .await
-}
-
-fn pair(native: &str, available: &str) -> (String, String) {
-    (native.to_owned(), available.to_owned())
 }
 
 #[tokio::test]
@@ -67,8 +32,8 @@ async fn deletion_is_queued_for_two_minutes_and_stays_payable_until_then() {
         let app = TestApp::start(engine).await;
         let demo = app.demo.clone();
         let ids = app.demo_objects(&demo).await;
-        let added = add_ok(&app, &demo, &usa()).await;
-        let id = id_of(&added);
+        let added = app.add_beneficiary(&demo, &ach_beneficiary()).await;
+        let id = beneficiary_id(&added);
         let path = format!("/beneficiary/{id}");
 
         let resp = app.delete(&path, demo.token()).await;
@@ -102,7 +67,7 @@ async fn deletion_is_queued_for_two_minutes_and_stays_payable_until_then() {
             "waiting"
         );
         assert_eq!(listed(&app, &demo).await, vec![added.clone()]);
-        pay_now(&app, &demo, &ids.checking, &id, "10.00")
+        app.pay_now(&demo, &ids.checking, &id, "10.00")
             .await
             .success();
 
@@ -112,7 +77,7 @@ async fn deletion_is_queued_for_two_minutes_and_stays_payable_until_then() {
             .await;
         assert_eq!(done["state"], "done", "{done}");
         assert!(listed(&app, &demo).await.is_empty());
-        pay_now(&app, &demo, &ids.checking, &id, "10.00")
+        app.pay_now(&demo, &ids.checking, &id, "10.00")
             .await
             .error(404, "BENEFICIARY_NOT_FOUND");
         app.post_json(&path, demo.token(), &json!({ "name": "back" }))
@@ -136,8 +101,8 @@ async fn a_cancelled_deletion_keeps_the_beneficiary() {
         let app = TestApp::start(engine).await;
         let demo = app.demo.clone();
         let ids = app.demo_objects(&demo).await;
-        let added = add_ok(&app, &demo, &international()).await;
-        let id = id_of(&added);
+        let added = app.add_beneficiary(&demo, &international()).await;
+        let id = beneficiary_id(&added);
         let resp = app
             .delete(&format!("/beneficiary/{id}"), demo.token())
             .await;
@@ -153,7 +118,7 @@ async fn a_cancelled_deletion_keeps_the_beneficiary() {
             "cancelled"
         );
         assert_eq!(listed(&app, &demo).await, vec![added]);
-        pay_now(&app, &demo, &ids.checking, &id, "5.00")
+        app.pay_now(&demo, &ids.checking, &id, "5.00")
             .await
             .success();
 
@@ -178,8 +143,8 @@ async fn a_renewed_card_is_vaulted_again_and_stays_payable() {
         let app = TestApp::start(engine).await;
         let demo = app.demo.clone();
         let ids = app.demo_objects(&demo).await;
-        let card = add_ok(&app, &demo, &tocard("202502")).await;
-        let path = format!("/beneficiary/{}", id_of(&card));
+        let card = app.add_beneficiary(&demo, &tocard("202502")).await;
+        let path = format!("/beneficiary/{}", beneficiary_id(&card));
 
         // A new expiry cannot be taken without the number it belongs to; repeating the kept one can.
         let message = app
@@ -203,7 +168,9 @@ async fn a_renewed_card_is_vaulted_again_and_stays_payable() {
         // In March 2025 the old card has expired; the renewed one is paid.
         app.clock.advance(Duration::days(46));
         let demo = app.login_ok("demo", "demo-password").await;
-        let paid = pay_now(&app, &demo, &ids.checking, &id_of(&card), "12.34").await;
+        let paid = app
+            .pay_now(&demo, &ids.checking, &beneficiary_id(&card), "12.34")
+            .await;
         assert_no_full_pan(&paid.text);
         paid.success();
         assert_eq!(

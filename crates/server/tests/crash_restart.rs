@@ -60,25 +60,27 @@ impl Node {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaping");
     }
-}
 
-async fn call(
-    method: reqwest::Method,
-    url: String,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, url)
-        .header("token", token);
-    if let Some(body) = body {
-        request = request.json(&body);
+    /// One call to this node with the `token` header: its status and JSON body.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .header("token", token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
     }
-    let response = request.send().await.unwrap();
-    (
-        response.status().as_u16(),
-        response.json().await.unwrap_or(Value::Null),
-    )
 }
 
 #[tokio::test]
@@ -99,13 +101,9 @@ async fn a_killed_node_loses_no_queued_transfer() {
             .await
             .unwrap();
         let token = answer["token"].as_str().unwrap().to_owned();
-        let (_, accounts) = call(
-            reqwest::Method::GET,
-            format!("{}/accounts", node.base),
-            &token,
-            None,
-        )
-        .await;
+        let (_, accounts) = node
+            .call(reqwest::Method::GET, "/accounts", &token, None)
+            .await;
         let find = |office: &str, currency: &str| -> String {
             accounts["accounts"]
                 .as_array()
@@ -121,13 +119,14 @@ async fn a_killed_node_loses_no_queued_transfer() {
         let mut undo_ids = Vec::new();
         for amount in ["100.00", "50.00"] {
             let body = json!({ "srcAcc": checking, "dstAcc": savings, "amount": amount, "currency": "USD" });
-            let (status, queued) = call(
-                reqwest::Method::POST,
-                format!("{}/transfer/acc2acc", node.base),
-                &token,
-                Some(body),
-            )
-            .await;
+            let (status, queued) = node
+                .call(
+                    reqwest::Method::POST,
+                    "/transfer/acc2acc",
+                    &token,
+                    Some(body),
+                )
+                .await;
             assert_eq!(status, 200, "{queued}");
             undo_ids.push(queued["undo"]["id"].as_str().unwrap().to_owned());
         }
@@ -135,69 +134,68 @@ async fn a_killed_node_loses_no_queued_transfer() {
 
         let node = Node::start(&database.url, sandbox_dir.path()).await;
         let balance = |body: &Value| body["account"]["balance"]["available"].as_f64().unwrap();
-        let (_, account) = call(
-            reqwest::Method::GET,
-            format!("{}/accounts/{checking}", node.base),
-            &token,
-            None,
-        )
-        .await;
+        let (_, account) = node
+            .call(
+                reqwest::Method::GET,
+                &format!("/accounts/{checking}"),
+                &token,
+                None,
+            )
+            .await;
         assert_eq!(balance(&account), 850.0, "both holds survive: {account}");
-        let (_, pending) = call(
-            reqwest::Method::GET,
-            format!("{}/undo", node.base),
-            &token,
-            None,
-        )
-        .await;
+        let (_, pending) = node.call(reqwest::Method::GET, "/undo", &token, None).await;
         assert_eq!(pending["undos"].as_array().unwrap().len(), 2, "{pending}");
         // One is cancelled, the other run now.
-        let (status, _) = call(
-            reqwest::Method::DELETE,
-            format!("{}/undo/{}", node.base, undo_ids[0]),
-            &token,
-            None,
-        )
-        .await;
+        let (status, _) = node
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/undo/{}", undo_ids[0]),
+                &token,
+                None,
+            )
+            .await;
         assert_eq!(status, 200);
-        let (status, _) = call(
-            reqwest::Method::POST,
-            format!("{}/undo/now/{}", node.base, undo_ids[1]),
-            &token,
-            None,
-        )
-        .await;
+        let (status, _) = node
+            .call(
+                reqwest::Method::POST,
+                &format!("/undo/now/{}", undo_ids[1]),
+                &token,
+                None,
+            )
+            .await;
         assert_eq!(status, 200);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let url = format!("{}/undo/{}", node.base, undo_ids[1]);
-            let (_, undo) = call(reqwest::Method::GET, url, &token, None).await;
+            let path = format!("/undo/{}", undo_ids[1]);
+            let (_, undo) = node.call(reqwest::Method::GET, &path, &token, None).await;
             if undo["undo"]["state"] == "done" {
                 break;
             }
             assert!(Instant::now() < deadline, "{undo}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let (_, account) = call(
-            reqwest::Method::GET,
-            format!("{}/accounts/{checking}", node.base),
-            &token,
-            None,
-        )
-        .await;
+        let (_, account) = node
+            .call(
+                reqwest::Method::GET,
+                &format!("/accounts/{checking}"),
+                &token,
+                None,
+            )
+            .await;
         assert_eq!(
             account["account"]["balance"]["native"].as_f64().unwrap(),
             950.0,
             "{account}"
         );
         assert_eq!(balance(&account), 950.0, "{account}");
-        let (_, account) = call(
-            reqwest::Method::GET,
-            format!("{}/accounts/{savings}", node.base),
-            &token,
-            None,
-        )
-        .await;
+        let (_, account) = node
+            .call(
+                reqwest::Method::GET,
+                &format!("/accounts/{savings}"),
+                &token,
+                None,
+            )
+            .await;
         assert_eq!(balance(&account), 550.0, "{account}");
         node.kill();
     }

@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::money::pair;
 use common::{engines, json, Resp, Session, TestApp};
 use serde_json::Value;
 use time::Duration;
@@ -21,10 +22,6 @@ async fn keyed(app: &TestApp, who: &Session, path: &str, key: &str, body: &Value
         .header("Idempotency-Key", key)
         .json(body);
     app.send(request).await
-}
-
-fn pair(native: &str, available: &str) -> (String, String) {
-    (native.to_owned(), available.to_owned())
 }
 
 async fn undo_ids(app: &TestApp, who: &Session) -> Vec<String> {

@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::money::{ach_beneficiary, beneficiary_id};
 use common::{assert_no_full_pan, engines, json, Resp, Session, TestApp};
 use serde_json::Value;
 use time::Duration;
@@ -17,20 +18,8 @@ async fn held(app: &TestApp, who: &Session, account: &str) -> String {
     format!("{native}/{available}")
 }
 
-async fn add_beneficiary(app: &TestApp, who: &Session, body: Value) -> String {
-    let resp = app.put_json("/beneficiaries", who.token(), &body).await;
-    resp.success()["beneficiary"]["AFiBeneficiaryId"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn ach(app: &TestApp, who: &Session) -> String {
-    add_beneficiary(app, who, json!({
-        "txnType": "USA", "bankName": "First Bank", "destinationName": "Jane Roe", "type": "CHECKING",
-        "routingNumber": "011000015", "accountNumber": "123456789"
-    }))
-    .await
+    beneficiary_id(&app.add_beneficiary(who, &ach_beneficiary()).await)
 }
 
 async fn remit(app: &TestApp, who: &Session, remittance_id: &str, body: &Value) -> Resp {
@@ -298,14 +287,15 @@ async fn acc2ben_pays_at_once_and_names_its_statement_line() {
         assert_eq!(held(&app, &demo, &ids.checking).await, "973.00/973.00");
 
         // A card beneficiary, paid from the other bank; a PayPal one in euros from the euro account.
-        let card = add_beneficiary(
-            &app,
-            &demo,
-            json!({
+        let card = beneficiary_id(
+            &app.add_beneficiary(
+                &demo,
+                &json!({
             "txnType": "tocard", "destinationPAN": "4111111111111111", "expiryYYYYMM": "202812",
             "destinationFirstName": "Grace", "destinationLastName": "Hopper" }),
-        )
-        .await;
+            )
+            .await,
+        );
         let to_card = app
             .post_json(
                 &format!("/transfer/acc2ben/{card}"),
@@ -315,12 +305,13 @@ async fn acc2ben_pays_at_once_and_names_its_statement_line() {
             .await;
         assert_no_full_pan(&to_card.text);
         to_card.success();
-        let paypal = add_beneficiary(
-            &app,
-            &demo,
-            json!({ "txnType": "paypal", "paypalId": "g@example.com" }),
-        )
-        .await;
+        let paypal = beneficiary_id(
+            &app.add_beneficiary(
+                &demo,
+                &json!({ "txnType": "paypal", "paypalId": "g@example.com" }),
+            )
+            .await,
+        );
         app.post_json(
             &format!("/transfer/acc2ben/{paypal}"),
             demo.token(),

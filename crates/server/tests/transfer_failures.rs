@@ -8,11 +8,8 @@
 mod common;
 
 use bankgate_db::{Db, DbOptions};
+use common::money::pair;
 use common::{engines, json, TestApp};
-
-fn pair(native: &str, available: &str) -> (String, String) {
-    (native.to_owned(), available.to_owned())
-}
 
 #[tokio::test]
 async fn a_refused_credit_is_reversed_and_the_transfer_fails_with_its_reason() {
@@ -20,11 +17,9 @@ async fn a_refused_credit_is_reversed_and_the_transfer_fails_with_its_reason() {
         let app = TestApp::start(engine).await;
         let demo = app.demo.clone();
         let ids = app.demo_objects(&demo).await;
-        let body = json!({ "srcAcc": ids.checking, "dstAcc": ids.savings, "amount": "125.00", "currency": "USD" });
         let queued = app
-            .post_json("/transfer/acc2acc", demo.token(), &body)
+            .transfer(&demo, &ids.checking, &ids.savings, "125.00", "USD")
             .await;
-        let queued = queued.success().clone();
 
         // The destination's bank closes the account while the transfer waits.
         let savings = app.account(&demo, &ids.savings).await;
@@ -97,11 +92,9 @@ async fn a_debit_refused_at_execution_fails_and_releases_the_hold() {
         let app = TestApp::start(engine).await;
         let demo = app.demo.clone();
         let ids = app.demo_objects(&demo).await;
-        let body = json!({ "srcAcc": ids.checking, "dstAcc": ids.savings, "amount": "900.00", "currency": "USD" });
         let queued = app
-            .post_json("/transfer/acc2acc", demo.token(), &body)
+            .transfer(&demo, &ids.checking, &ids.savings, "900.00", "USD")
             .await;
-        let queued = queued.success().clone();
         assert_eq!(
             app.balance(&demo, &ids.checking).await,
             pair("1000.00", "100.00")
@@ -139,11 +132,9 @@ async fn a_job_whose_node_died_mid_run_is_taken_over_when_its_lease_ends() {
         let app = TestApp::start(engine).await;
         let demo = app.demo.clone();
         let ids = app.demo_objects(&demo).await;
-        let body = json!({ "srcAcc": ids.checking, "dstAcc": ids.savings, "amount": "40.00", "currency": "USD" });
         let queued = app
-            .post_json("/transfer/acc2acc", demo.token(), &body)
+            .transfer(&demo, &ids.checking, &ids.savings, "40.00", "USD")
             .await;
-        let queued = queued.success().clone();
         let undo_id = queued["undo"]["id"].as_str().unwrap();
 
         // Another node claims the job and dies before finishing it.

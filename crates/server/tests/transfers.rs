@@ -6,26 +6,10 @@
 
 mod common;
 
+use common::money::pair;
 use common::{engines, json, Session, TestApp};
 use serde_json::Value;
 use time::Duration;
-
-async fn transfer(
-    app: &TestApp,
-    who: &Session,
-    from: &str,
-    to: &str,
-    amount: &str,
-    currency: &str,
-) -> Value {
-    let body = json!({ "srcAcc": from, "dstAcc": to, "amount": amount, "currency": currency });
-    let resp = app.post_json("/transfer/acc2acc", who.token(), &body).await;
-    resp.success().clone()
-}
-
-fn pair(native: &str, available: &str) -> (String, String) {
-    (native.to_owned(), available.to_owned())
-}
 
 /// The lines of `account` whose reference is `reference`.
 async fn lines_of(app: &TestApp, who: &Session, account: &str, reference: &str) -> Vec<Value> {
@@ -50,7 +34,9 @@ async fn a_transfer_holds_at_once_and_moves_when_its_window_ends() {
         let app = TestApp::start(engine).await;
         let demo = app.demo.clone();
         let ids = app.demo_objects(&demo).await;
-        let body = transfer(&app, &demo, &ids.checking, &ids.savings, "100.00", "USD").await;
+        let body = app
+            .transfer(&demo, &ids.checking, &ids.savings, "100.00", "USD")
+            .await;
         let undo = &body["undo"];
         let undo_id = undo["id"].as_str().unwrap();
         assert_eq!(undo_id.len(), 5, "{body}");
@@ -124,7 +110,9 @@ async fn cancelling_releases_the_hold_and_nothing_moves() {
         let app = TestApp::start(engine).await;
         let demo = app.demo.clone();
         let ids = app.demo_objects(&demo).await;
-        let body = transfer(&app, &demo, &ids.checking, &ids.savings, "50", "USD").await;
+        let body = app
+            .transfer(&demo, &ids.checking, &ids.savings, "50", "USD")
+            .await;
         let undo_id = body["undo"]["id"].as_str().unwrap();
         assert_eq!(
             app.balance(&demo, &ids.checking).await,
@@ -157,7 +145,9 @@ async fn cancelling_releases_the_hold_and_nothing_moves() {
             .await;
         now.error(409, "UNDO_FINISHED");
         // The documented alternative spelling of cancel.
-        let other = transfer(&app, &demo, &ids.checking, &ids.savings, "1", "USD").await;
+        let other = app
+            .transfer(&demo, &ids.checking, &ids.savings, "1", "USD")
+            .await;
         let other_id = other["undo"]["id"].as_str().unwrap();
         let via_post = app
             .post_empty(&format!("/undo/{other_id}/cancel"), demo.token())
@@ -173,7 +163,9 @@ async fn do_now_runs_at_once_and_then_it_is_too_late_to_undo() {
         let app = TestApp::start(engine).await;
         let demo = app.demo.clone();
         let ids = app.demo_objects(&demo).await;
-        let body = transfer(&app, &demo, &ids.checking, &ids.savings, "10.00", "USD").await;
+        let body = app
+            .transfer(&demo, &ids.checking, &ids.savings, "10.00", "USD")
+            .await;
         let undo_id = body["undo"]["id"].as_str().unwrap();
         let now = app
             .post_empty(&format!("/undo/now/{undo_id}"), demo.token())
@@ -189,8 +181,12 @@ async fn do_now_runs_at_once_and_then_it_is_too_late_to_undo() {
             .error(409, "UNDO_TOO_LATE");
 
         // All at once: two more, both run without the clock moving.
-        let a = transfer(&app, &demo, &ids.checking, &ids.savings, "1.00", "USD").await;
-        let b = transfer(&app, &demo, &ids.savings, &ids.checking, "2.00", "USD").await;
+        let a = app
+            .transfer(&demo, &ids.checking, &ids.savings, "1.00", "USD")
+            .await;
+        let b = app
+            .transfer(&demo, &ids.savings, &ids.checking, "2.00", "USD")
+            .await;
         let all = app.post_empty("/undo/now", demo.token()).await;
         assert_eq!(all.success()["undos"].as_array().unwrap().len(), 2);
         for queued in [&a, &b] {
@@ -231,14 +227,16 @@ async fn holds_refuse_spending_the_same_money_twice() {
             .post_json("/transfer/acc2acc", demo.token(), &body)
             .await;
         resp.error(409, "INSUFFICIENT_FUNDS");
-        transfer(&app, &demo, &ids.checking, &ids.savings, "600", "USD").await;
+        app.transfer(&demo, &ids.checking, &ids.savings, "600", "USD")
+            .await;
         let second = json!({ "srcAcc": ids.checking, "dstAcc": ids.savings, "amount": "500", "currency": "USD" });
         let resp = app
             .post_json("/transfer/acc2acc", demo.token(), &second)
             .await;
         resp.error(409, "INSUFFICIENT_FUNDS");
         // What is left can still be moved.
-        transfer(&app, &demo, &ids.checking, &ids.savings, "400.00", "USD").await;
+        app.transfer(&demo, &ids.checking, &ids.savings, "400.00", "USD")
+            .await;
         assert_eq!(
             app.balance(&demo, &ids.checking).await,
             pair("1000.00", "0.00")
@@ -295,7 +293,9 @@ async fn converted_transfers_use_the_banks_rate_and_record_it() {
         let demo = app.demo.clone();
         let ids = app.demo_objects(&demo).await;
         // At one back office (sandbox-b holds both savings and euro): 100.00 USD buys 92.00 EUR.
-        let body = transfer(&app, &demo, &ids.savings, &ids.euro, "100.00", "USD").await;
+        let body = app
+            .transfer(&demo, &ids.savings, &ids.euro, "100.00", "USD")
+            .await;
         let undo_id = body["undo"]["id"].as_str().unwrap();
         app.post_empty(&format!("/undo/now/{undo_id}"), demo.token())
             .await
@@ -320,7 +320,9 @@ async fn converted_transfers_use_the_banks_rate_and_record_it() {
 
         // Across back offices, with the amount given in the destination's currency: 46.00 EUR costs
         // 50.00 USD from checking (sandbox-a's rate).
-        let body = transfer(&app, &demo, &ids.checking, &ids.euro, "46.00", "EUR").await;
+        let body = app
+            .transfer(&demo, &ids.checking, &ids.euro, "46.00", "EUR")
+            .await;
         let undo_id = body["undo"]["id"].as_str().unwrap();
         assert_eq!(
             app.balance(&demo, &ids.checking).await,
@@ -417,8 +419,12 @@ async fn waiting_transfers_survive_a_restart_and_stay_cancellable() {
         let mut app = TestApp::start(engine).await;
         let demo = app.demo.clone();
         let ids = app.demo_objects(&demo).await;
-        let keep = transfer(&app, &demo, &ids.checking, &ids.savings, "70.00", "USD").await;
-        let cancel = transfer(&app, &demo, &ids.checking, &ids.savings, "30.00", "USD").await;
+        let keep = app
+            .transfer(&demo, &ids.checking, &ids.savings, "70.00", "USD")
+            .await;
+        let cancel = app
+            .transfer(&demo, &ids.checking, &ids.savings, "30.00", "USD")
+            .await;
         app.restart().await;
         assert_eq!(
             app.balance(&demo, &ids.checking).await,

@@ -1,7 +1,7 @@
 //! Accounts and their transactions: always asked of the back office that holds them, recorded in the
 //! store as they pass through, with bankgate's own preferences and annotations added.
 
-use super::movements::plan::MovementPlan;
+use super::movements::plan::{payload_of, MovementPlan};
 use super::{Entity, Result, ServiceError, Services};
 use bankgate_backoffice::{BoAccount, BoTransaction, TransactionQuery};
 use bankgate_domain::ids::{AccountId, BoRef, CardId, OperationId, TransactionId, UserId};
@@ -334,7 +334,7 @@ impl Services {
         Ok(jobs
             .into_iter()
             .filter_map(|job| {
-                let plan: MovementPlan = serde_json::from_str(&job.payload).ok()?;
+                let plan: MovementPlan = payload_of(&job).ok()?;
                 let link = MovementLink {
                     destination_account_id: plan
                         .destination_account()

@@ -21,6 +21,8 @@ use time::OffsetDateTime;
 
 pub use serde_json::json;
 
+pub mod money;
+
 /// The server's "now" when a test starts: a Wednesday, at noon UTC.
 pub const START: OffsetDateTime = datetime!(2025-01-15 12:00 UTC);
 
@@ -263,58 +265,6 @@ impl TestApp {
     /// The database URL of an in-process sandbox back office.
     pub fn sandbox_database_url(&self, id: &str) -> String {
         self.config.sandbox_database_url(id)
-    }
-
-    /// Polls `GET /undo/{id}` until the entry is in one of `states` (10 s at most).
-    pub async fn wait_for_undo(&self, who: &Session, undo_id: &str, states: &[&str]) -> Value {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let resp = self.get(&format!("/undo/{undo_id}"), who.token()).await;
-            let undo = resp.success()["undo"].clone();
-            if states.iter().any(|s| undo["state"] == *s) {
-                return undo;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "undo {undo_id} never reached {states:?}: {undo}"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    }
-
-    /// One account of the user as `GET /accounts/{id}` shows it.
-    pub async fn account(&self, who: &Session, id: &str) -> Value {
-        let resp = self.get(&format!("/accounts/{id}"), who.token()).await;
-        resp.success()["account"].clone()
-    }
-
-    /// An account's (native, available) balance as decimal strings, exactly as written on the wire.
-    pub async fn balance(&self, who: &Session, id: &str) -> (String, String) {
-        #[derive(serde::Deserialize)]
-        struct Raw<'a> {
-            #[serde(borrow)]
-            account: RawAccount<'a>,
-        }
-        #[derive(serde::Deserialize)]
-        struct RawAccount<'a> {
-            #[serde(borrow)]
-            balance: RawBalance<'a>,
-        }
-        #[derive(serde::Deserialize)]
-        struct RawBalance<'a> {
-            #[serde(borrow)]
-            native: &'a serde_json::value::RawValue,
-            #[serde(borrow)]
-            available: &'a serde_json::value::RawValue,
-        }
-        let resp = self.get(&format!("/accounts/{id}"), who.token()).await;
-        resp.success();
-        let raw: Raw = serde_json::from_str(&resp.text).unwrap();
-        let balance = raw.account.balance;
-        (
-            balance.native.get().to_owned(),
-            balance.available.get().to_owned(),
-        )
     }
 
     pub fn url(&self, path: &str) -> String {

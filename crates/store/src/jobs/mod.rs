@@ -41,7 +41,9 @@ impl Store {
     async fn try_enqueue(&self, job: &NewJob) -> Result<Enqueued> {
         let mut tx = self.db.write().begin().await?;
         if let Some(client_ref) = &job.client_ref {
-            if let Some(existing) = find_by_client_ref(&mut tx, job, client_ref).await? {
+            if let Some(existing) =
+                find_by_client_ref(&mut tx, &job.user_id, job.kind, client_ref).await?
+            {
                 return Ok(Enqueued::Existing(existing));
             }
         }
@@ -300,16 +302,8 @@ impl Store {
         kind: JobKind,
         client_ref: &str,
     ) -> Result<Option<JobRecord>> {
-        let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = $1 AND kind = $2 AND client_ref = $3"
-        );
-        let row: Option<JobRow> = query_as(&sql)
-            .bind(user.as_str())
-            .bind(kind.as_str())
-            .bind(client_ref)
-            .fetch_optional(self.db.read())
-            .await?;
-        row.map(JobRow::into_record).transpose()
+        let mut conn = self.db.read().acquire().await?;
+        find_by_client_ref(&mut conn, user, kind, client_ref).await
     }
 
     /// One of the user's undoable jobs by its undo id.
@@ -400,15 +394,16 @@ async fn find_by_undo_id(
 
 async fn find_by_client_ref(
     conn: &mut AnyConnection,
-    job: &NewJob,
+    user: &UserId,
+    kind: JobKind,
     client_ref: &str,
 ) -> Result<Option<JobRecord>> {
     let sql = format!(
         "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = $1 AND kind = $2 AND client_ref = $3"
     );
     let row: Option<JobRow> = query_as(&sql)
-        .bind(job.user_id.as_str())
-        .bind(job.kind.as_str())
+        .bind(user.as_str())
+        .bind(kind.as_str())
         .bind(client_ref)
         .fetch_optional(&mut *conn)
         .await?;

@@ -246,8 +246,7 @@ impl Services {
 
     pub(crate) async fn execute_beneficiary_deletion(&self, job: &JobRecord) -> Result<JobOutcome> {
         let deletion: super::movements::plan::BeneficiaryDeletion =
-            serde_json::from_str(&job.payload)
-                .map_err(|e| ServiceError::Internal(format!("deletion {}: {e}", job.id)))?;
+            super::movements::plan::payload_of(job)?;
         self.store
             .delete_beneficiary(&job.user_id, &deletion.beneficiary_id, self.clock.now())
             .await?;

@@ -1,7 +1,7 @@
 //! Accepting movements: validating them against the user's accounts, fixing amounts and rate, and queueing
 //! the job with its hold. Nothing reaches a back office's books here; only balances and rates are read.
 
-use super::plan::{MovementPlan, PlannedAccount, PlannedDestination};
+use super::plan::{payload_of, MovementPlan, PlannedAccount, PlannedDestination};
 use crate::services::{Entity, Result, ServiceError, Services};
 use bankgate_domain::ids::{AccountId, BeneficiaryId, OperationId, UserId};
 use bankgate_domain::{Currency, Money, Rate};
@@ -143,8 +143,7 @@ impl Services {
         job: &JobRecord,
         line: &bankgate_backoffice::BoTransaction,
     ) -> Result<bankgate_domain::ids::TransactionId> {
-        let plan: MovementPlan = serde_json::from_str(&job.payload)
-            .map_err(|e| ServiceError::Internal(format!("plan of {}: {e}", job.id)))?;
+        let plan: MovementPlan = payload_of(job)?;
         self.store
             .transaction_id_by_bo(user, &plan.source.back_office, &line.id_bo.0)
             .await?
@@ -335,8 +334,7 @@ impl Services {
 
 /// The answer to a remittance id used before: the first payment if this is the same one, else 422.
 fn same_remittance(job: JobRecord, request: &PaymentRequest) -> Result<Accepted> {
-    let plan: MovementPlan = serde_json::from_str(&job.payload)
-        .map_err(|e| ServiceError::Internal(format!("plan of {}: {e}", job.id)))?;
+    let plan: MovementPlan = payload_of(&job)?;
     let same = plan.source.account_id == request.source
         && plan.debit == request.amount
         && plan.beneficiary() == Some(&request.beneficiary);

@@ -10,7 +10,9 @@
 //! Once the source has been debited, the job never gives up: it retries until the credit or the
 //! reversal goes through.
 
-use super::plan::{MovementPlan, MovementResult, PlannedAccount, PlannedDestination, SagaLog};
+use super::plan::{
+    payload_of, MovementPlan, MovementResult, PlannedAccount, PlannedDestination, SagaLog,
+};
 use crate::services::jobs::StepFailure;
 use crate::services::{Result, ServiceError, Services};
 use bankgate_backoffice::{
@@ -31,8 +33,7 @@ enum Progress {
 impl Services {
     /// Runs the movement job as far as it can go and says how it stands.
     pub(crate) async fn execute_movement(&self, job: &JobRecord) -> Result<JobOutcome> {
-        let plan: MovementPlan = serde_json::from_str(&job.payload)
-            .map_err(|e| ServiceError::Internal(format!("plan of {}: {e}", job.id)))?;
+        let plan: MovementPlan = payload_of(job)?;
         let mut log: SagaLog = match &job.progress {
             Some(progress) => serde_json::from_str(progress)
                 .map_err(|e| ServiceError::Internal(format!("saga log of {}: {e}", job.id)))?,

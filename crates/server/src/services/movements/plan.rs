@@ -3,9 +3,12 @@
 //! reads them and never recomputes amounts or rates, so a retried or resumed job does exactly what was
 //! accepted.
 
+use crate::services::{Result, ServiceError};
 use bankgate_backoffice::{BoTransaction, Payee};
 use bankgate_domain::ids::{AccountId, BackOfficeId, BeneficiaryId, BoRef};
 use bankgate_domain::{Money, Rate};
+use bankgate_store::JobRecord;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// One of the user's accounts, with where it lives.
@@ -41,6 +44,12 @@ pub struct MovementPlan {
     pub destination: PlannedDestination,
     pub narrative_debit: String,
     pub narrative_credit: String,
+}
+
+/// Reads a job's payload as the kind's plan. The payload is bankgate's own writing, so a failure is a bug.
+pub fn payload_of<T: DeserializeOwned>(job: &JobRecord) -> Result<T> {
+    serde_json::from_str(&job.payload)
+        .map_err(|e| ServiceError::Internal(format!("payload of {}: {e}", job.id)))
 }
 
 impl MovementPlan {
