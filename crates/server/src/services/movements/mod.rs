@@ -6,5 +6,6 @@
 mod accept;
 mod execute;
 pub mod plan;
+mod saga;
 
 pub use accept::{PaymentRequest, TransferRequest};
