@@ -8,6 +8,8 @@ mod api;
 mod error;
 mod registry;
 mod resilience;
+#[cfg(feature = "schema")]
+pub mod schema;
 mod types;
 
 pub use api::{

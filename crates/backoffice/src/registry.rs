@@ -8,8 +8,10 @@ use crate::{BackOffice, BackOfficeError};
 use bankgate_domain::ids::BackOfficeId;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 
 /// Told about every back-office call once it ends.
 pub trait CallObserver: Send + Sync + 'static {
@@ -28,6 +30,9 @@ pub struct BackOfficeRegistry {
     breakers: BTreeMap<BackOfficeId, Arc<CircuitBreaker>>,
     policy: ResiliencePolicy,
     observer: Option<Arc<dyn CallObserver>>,
+    recoveries: Arc<Notify>,
+    /// Counts recoveries, so work can tell whether one happened while it ran.
+    recovery_epoch: Arc<AtomicU64>,
 }
 
 impl BackOfficeRegistry {
@@ -58,6 +63,35 @@ impl BackOfficeRegistry {
         self.breakers.get(id).map(|b| b.state())
     }
 
+    /// Takes back office `id` out of service or puts it back (see [`CircuitBreaker::set_maintenance`]).
+    pub fn set_maintenance(&self, id: &BackOfficeId, on: bool) -> Result<(), BackOfficeError> {
+        self.breakers
+            .get(id)
+            .ok_or_else(|| BackOfficeError::UnknownBackOffice(id.clone()))?
+            .set_maintenance(on);
+        if !on {
+            self.recovered();
+        }
+        Ok(())
+    }
+
+    /// Notified when a back office comes back: its circuit closed after being open, or it left
+    /// maintenance. Work waiting for it (queued jobs) can run now. Meant for one listener per registry
+    /// (a notification is kept for it if it is not waiting).
+    pub fn recoveries(&self) -> Arc<Notify> {
+        self.recoveries.clone()
+    }
+
+    /// How many recoveries there have been; compare two readings to learn whether one came between.
+    pub fn recovery_epoch(&self) -> u64 {
+        self.recovery_epoch.load(Ordering::SeqCst)
+    }
+
+    fn recovered(&self) {
+        self.recovery_epoch.fetch_add(1, Ordering::SeqCst);
+        self.recoveries.notify_one();
+    }
+
     pub fn ids(&self) -> impl Iterator<Item = &BackOfficeId> {
         self.offices.keys()
     }
@@ -66,6 +100,39 @@ impl BackOfficeRegistry {
         self.offices
             .get(id)
             .ok_or_else(|| BackOfficeError::UnknownBackOffice(id.clone()))
+    }
+
+    /// Runs `call`, which must be safe to repeat (a read, or a change carrying its idempotency key),
+    /// like [`Self::call`], trying again after a short, jittered wait when an attempt fails fast for want
+    /// of an answer (refused, reset, an error on the back office's side) and its circuit is still closed.
+    pub async fn call_repeatable<T, F, Fut>(
+        &self,
+        id: &BackOfficeId,
+        operation: &'static str,
+        call: F,
+    ) -> Result<T, BackOfficeError>
+    where
+        F: Fn(Arc<dyn BackOffice>) -> Fut,
+        Fut: Future<Output = Result<T, BackOfficeError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            let started = Instant::now();
+            let result = self.call(id, operation, &call).await;
+            let wait = match &result {
+                Ok(_) => None,
+                Err(_) if answered(&result) => None,
+                Err(_) if self.circuit(id) != Some(CircuitState::Closed) => None,
+                Err(_) => self.policy.retry_after(attempt, started.elapsed()),
+            };
+            match wait {
+                Some(wait) => {
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                None => return result,
+            }
+        }
     }
 
     /// Runs `call` against back office `id`, timed and observed under `operation`
@@ -87,6 +154,9 @@ impl BackOfficeRegistry {
             Admission::Refused => Err(BackOfficeError::Unavailable(format!(
                 "circuit open: {id} failed to answer recently"
             ))),
+            Admission::Maintenance => Err(BackOfficeError::Unavailable(format!(
+                "{id} is in maintenance"
+            ))),
             Admission::Go => {
                 let result = tokio::time::timeout(self.policy.deadline, call(office))
                     .await
@@ -97,7 +167,9 @@ impl BackOfficeRegistry {
                         )))
                     });
                 if let Some(breaker) = &breaker {
-                    breaker.record(answered(&result));
+                    if breaker.record(answered(&result)) {
+                        self.recovered();
+                    }
                 }
                 result
             }

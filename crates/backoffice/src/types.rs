@@ -13,17 +13,20 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime};
 /// A key that makes a state-changing call safe to repeat: the back office applies a key once and answers
 /// a repeat with the first result.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct IdempotencyKey(pub String);
 
 /// A person to register as a customer of a back office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct NewCustomer {
     pub first_name: String,
     pub last_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AccountStatus {
     Active,
@@ -41,6 +44,7 @@ impl AccountStatus {
 
 /// An account as its back office reports it. `number_masked` is masked by the back office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct BoAccount {
     pub id_bo: BoRef,
     pub customer_id_bo: BoRef,
@@ -54,12 +58,15 @@ pub struct BoAccount {
     pub available: Money,
     pub status: AccountStatus,
     pub is_closed: bool,
+    #[cfg_attr(feature = "schema", schema(value_type = crate::schema::DateTime))]
     pub opened_at: OffsetDateTime,
+    #[cfg_attr(feature = "schema", schema(value_type = crate::schema::DateTime))]
     pub updated_at: OffsetDateTime,
 }
 
 /// A request to open an account, with an optional opening deposit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct OpenAccount {
     pub name: String,
     pub type_id: String,
@@ -68,6 +75,7 @@ pub struct OpenAccount {
 
 /// A card as its back office reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct BoCard {
     pub id_bo: BoRef,
     pub account_id_bo: BoRef,
@@ -82,13 +90,17 @@ pub struct BoCard {
     pub activated: bool,
     pub closed: bool,
     pub restrictions: CardRestrictions,
+    #[cfg_attr(feature = "schema", schema(value_type = crate::schema::DateTime))]
     pub issued_at: OffsetDateTime,
+    #[cfg_attr(feature = "schema", schema(value_type = crate::schema::DateTime))]
     pub updated_at: OffsetDateTime,
+    #[cfg_attr(feature = "schema", schema(value_type = Option<crate::schema::DateTime>))]
     pub activated_at: Option<OffsetDateTime>,
 }
 
 /// A request to issue a new card on an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct IssueCard {
     pub name_on_card: String,
     pub type_id: String,
@@ -97,6 +109,7 @@ pub struct IssueCard {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TransactionState {
     Pending,
@@ -128,6 +141,7 @@ impl TransactionState {
 
 /// One movement on an account as its back office reports it. `amount` is signed: negative for a debit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct BoTransaction {
     pub id_bo: BoRef,
     pub account_id_bo: BoRef,
@@ -143,38 +157,56 @@ pub struct BoTransaction {
     /// For a movement converted between currencies: the rate applied and the other side's amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fx: Option<FxDetail>,
+    #[cfg_attr(feature = "schema", schema(value_type = crate::schema::DateTime))]
     pub recorded_at: OffsetDateTime,
+    #[cfg_attr(feature = "schema", schema(value_type = crate::schema::DateTime))]
     pub value_at: OffsetDateTime,
+    #[cfg_attr(feature = "schema", schema(value_type = Option<crate::schema::DateTime>))]
     pub completed_at: Option<OffsetDateTime>,
 }
 
 /// Which transactions of an account to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum TransactionQuery {
     /// The newest `limit` transactions valued at or after `since`.
-    Latest { limit: u32, since: OffsetDateTime },
+    Latest {
+        limit: u32,
+        #[cfg_attr(feature = "schema", schema(value_type = crate::schema::DateTime))]
+        since: OffsetDateTime,
+    },
     /// Every transaction valued on a day from `from` to `to`, both inclusive (UTC days).
-    Range { from: Date, to: Date },
+    Range {
+        #[cfg_attr(feature = "schema", schema(value_type = crate::schema::Date))]
+        from: Date,
+        #[cfg_attr(feature = "schema", schema(value_type = crate::schema::Date))]
+        to: Date,
+    },
 }
 
 /// An incoming credit from outside the back office (cash, an incoming ACH); used by onboarding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Deposit {
     pub amount: Money,
     pub narrative: String,
+    #[cfg_attr(feature = "schema", schema(value_type = crate::schema::DateTime))]
     pub value_at: OffsetDateTime,
 }
 
 /// A simulated card-network authorization request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct AuthorizationRequest {
     pub card_id_bo: BoRef,
     pub amount: Money,
     pub mcc: String,
     pub merchant: Option<String>,
     /// The merchant's local date and time, which day and time restrictions are judged by.
+    #[cfg_attr(feature = "schema", schema(value_type = crate::schema::LocalDateTime))]
     pub local_time: PrimitiveDateTime,
     /// When the authorization happened, for the transaction's record.
+    #[cfg_attr(feature = "schema", schema(value_type = crate::schema::DateTime))]
     pub at: OffsetDateTime,
 }
 
@@ -183,6 +215,7 @@ pub struct AuthorizationRequest {
 // only make matching on it clumsier.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum AuthorizationOutcome {
     Approved { transaction: BoTransaction },
     Declined { reason: DeclineReason },
@@ -191,6 +224,7 @@ pub enum AuthorizationOutcome {
 /// How a converted movement was converted: `rate` units of the credited currency per unit of the debited
 /// one, and the amount on the other side of the conversion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct FxDetail {
     pub rate: Rate,
     pub counter_amount: Money,
@@ -200,6 +234,7 @@ pub struct FxDetail {
 /// `to`, both positive; they differ in currency exactly when `fx` is set, and then `credit` is `debit`
 /// converted at `fx.rate`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct BookTransfer {
     pub from: BoRef,
     pub to: BoRef,
@@ -213,6 +248,7 @@ pub struct BookTransfer {
 
 /// Both statement lines of a book transfer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct TransferLegs {
     pub debit: BoTransaction,
     pub credit: BoTransaction,
@@ -220,6 +256,7 @@ pub struct TransferLegs {
 
 /// Why money moves between a customer account and the back office's settlement account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LegKind {
     /// One side of a transfer whose other side is at another back office.
@@ -231,6 +268,7 @@ pub enum LegKind {
 /// One side of a movement between back offices: `amount` (positive) leaves or reaches `account` through
 /// this back office's settlement account. `fx` is recorded on the line when the movement was converted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct SettlementLeg {
     pub account: BoRef,
     pub amount: Money,
@@ -243,6 +281,7 @@ pub struct SettlementLeg {
 /// Where a payment out of the bank goes. Card destinations travel as the back office's vault reference,
 /// never as a number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Payee {
     pub rail: Rail,
     pub name: String,
@@ -253,6 +292,7 @@ pub struct Payee {
 
 /// A payment out of `account` to a payee outside the back office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Payout {
     pub account: BoRef,
     pub amount: Money,
@@ -263,6 +303,7 @@ pub struct Payout {
 
 /// A card number to keep in the back office's vault for push-to-card payments.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct CardToVault {
     pub pan: String,
     pub expiry: Expiry,
@@ -280,6 +321,7 @@ impl std::fmt::Debug for CardToVault {
 /// One quoted currency pair: how many `dst` one `src` buys from this back office (`buy`, what customers
 /// converting src into dst get) and what it sells at. A common rate has `buy == sell`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct RateQuote {
     pub src: bankgate_domain::Currency,
     pub dst: bankgate_domain::Currency,
@@ -289,9 +331,11 @@ pub struct RateQuote {
 
 /// Everything a back office quotes, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct RateBoard {
     pub base_currency: bankgate_domain::Currency,
     pub quotes: Vec<RateQuote>,
+    #[cfg_attr(feature = "schema", schema(value_type = crate::schema::DateTime))]
     pub refreshed_at: OffsetDateTime,
 }
 

@@ -57,6 +57,7 @@ async fn an_open_circuit_fails_at_once_until_a_probe_answers() {
         deadline: Duration::from_secs(5),
         failures_to_open: 3,
         cool_down: Duration::from_millis(100),
+        ..ResiliencePolicy::default()
     });
     let calls = Arc::new(AtomicUsize::new(0));
     let failing = || {
@@ -90,4 +91,74 @@ async fn an_open_circuit_fails_at_once_until_a_probe_answers() {
         .await;
     assert!(matches!(refusal, Err(BackOfficeError::Rejected { .. })));
     assert_eq!(registry.circuit(&id), Some(CircuitState::Closed));
+}
+
+#[tokio::test]
+async fn a_repeatable_call_is_tried_again_after_fast_failures_only() {
+    let (registry, id) = registry(ResiliencePolicy {
+        deadline: Duration::from_secs(2),
+        failures_to_open: 10,
+        retries: 2,
+        retry_backoff: Duration::from_millis(5),
+        ..ResiliencePolicy::default()
+    });
+    // Refused twice, then answered: the caller sees the answer.
+    let attempts = AtomicUsize::new(0);
+    let result: Result<u8, _> = registry
+        .call_repeatable(&id, "test.flaky", |_| {
+            let n = attempts.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < 2 {
+                    Err(BackOfficeError::Unavailable("refused".into()))
+                } else {
+                    Ok(9)
+                }
+            }
+        })
+        .await;
+    assert_eq!(result, Ok(9));
+    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+
+    // Always refused: the first try and two more, then the failure.
+    let attempts = AtomicUsize::new(0);
+    let result: Result<u8, _> = registry
+        .call_repeatable(&id, "test.down", |_| {
+            attempts.fetch_add(1, Ordering::SeqCst);
+            async { Err(BackOfficeError::Unavailable("refused".into())) }
+        })
+        .await;
+    assert!(matches!(result, Err(BackOfficeError::Unavailable(_))));
+    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+
+    // A business answer is final.
+    let attempts = AtomicUsize::new(0);
+    let result: Result<u8, _> = registry
+        .call_repeatable(&id, "test.refused", |_| {
+            attempts.fetch_add(1, Ordering::SeqCst);
+            async { Err(BackOfficeError::NotFound("card")) }
+        })
+        .await;
+    assert_eq!(result, Err(BackOfficeError::NotFound("card")));
+    assert_eq!(attempts.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_repeatable_call_that_used_its_deadline_is_not_repeated() {
+    let (registry, id) = registry(ResiliencePolicy {
+        deadline: Duration::from_millis(40),
+        failures_to_open: 10,
+        ..ResiliencePolicy::default()
+    });
+    let attempts = AtomicUsize::new(0);
+    let result: Result<(), _> = registry
+        .call_repeatable(&id, "test.hang", |_| {
+            attempts.fetch_add(1, Ordering::SeqCst);
+            async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                Ok(())
+            }
+        })
+        .await;
+    assert!(matches!(result, Err(BackOfficeError::Unavailable(_))));
+    assert_eq!(attempts.load(Ordering::SeqCst), 1);
 }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 /// The payment rails of beneficiaries, named on the wire by `txnType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum Rail {
     /// US ACH.
     #[serde(rename = "USA")]

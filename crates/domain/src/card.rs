@@ -89,6 +89,7 @@ fn luhn_sum(digits: &str, double_last: bool) -> u32 {
 
 /// A card's expiry month. The card is valid through the last day of that month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Expiry {
     pub year: i32,
     pub month: u8,
@@ -119,6 +120,7 @@ impl Expiry {
 
 /// Why a card is reissued: `lost` keeps the number, `stolen` replaces it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ReissueReason {
     Lost,

@@ -111,6 +111,7 @@ id_type!(
 
 /// The id a back office gives to one of its own objects (`accountIdBO`, `cardIdBO`, ...). Opaque to bankgate.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct BoRef(pub String);
 
@@ -134,6 +135,11 @@ impl fmt::Debug for BoRef {
 
 /// A configured back office's id (`backOfficeId`), such as `sandbox-a`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(utoipa::ToSchema),
+    schema(example = "sandbox-a")
+)]
 #[serde(transparent)]
 pub struct BackOfficeId(String);
 

@@ -6,6 +6,11 @@ use std::fmt;
 
 /// A card number with everything but the first 4 and last 4 digits replaced: `1234********5678`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(utoipa::ToSchema),
+    schema(example = "4000********1234")
+)]
 #[serde(transparent)]
 pub struct MaskedPan(String);
 

@@ -26,6 +26,11 @@ pub enum MoneyError {
 
 /// An ISO 4217 alphabetic currency code, always three ASCII capital letters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(utoipa::ToSchema),
+    schema(value_type = String, example = "USD", pattern = "^[A-Z]{3}$")
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency([u8; 3]);
 
@@ -91,7 +96,10 @@ impl From<Currency> for String {
 
 /// An amount of one currency, in minor units (cents for USD). Arithmetic is checked.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Money {
+    /// The amount in the currency's minor unit (cents for USD), signed.
+    #[cfg_attr(feature = "schema", schema(example = 1250))]
     pub minor: i64,
     pub currency: Currency,
 }

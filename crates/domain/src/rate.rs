@@ -126,6 +126,24 @@ impl From<Rate> for String {
     }
 }
 
+/// On the wire a rate is its decimal string (`"0.92"`), never a float.
+#[cfg(feature = "schema")]
+impl utoipa::PartialSchema for Rate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^[0-9]+(\.[0-9]{1,8})?$"))
+            .description(Some(
+                "A positive exchange rate as a decimal string with at most eight decimals",
+            ))
+            .examples([serde_json::json!("0.92")])
+            .into()
+    }
+}
+
+#[cfg(feature = "schema")]
+impl utoipa::ToSchema for Rate {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

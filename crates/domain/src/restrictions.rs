@@ -13,6 +13,7 @@ pub type FlagMap = BTreeMap<String, bool>;
 
 /// The restrictions in force on a card. A `None` list means "no restriction of that kind".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct CardRestrictions {
     pub day_of_week: Option<FlagMap>,
     pub times_of_day: Option<FlagMap>,
@@ -168,6 +169,7 @@ fn parse_clock_hour(s: &str) -> Option<(u16, &str)> {
 
 /// Why a card authorization was declined. The names are the stable `declineReason` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeclineReason {
     CardClosed,

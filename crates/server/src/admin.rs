@@ -13,7 +13,7 @@ use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bankgate_domain::ids::CardId;
+use bankgate_domain::ids::{BackOfficeId, CardId};
 use bankgate_domain::time_format::parse_dts;
 use bankgate_domain::Currency;
 use futures::future::join_all;
@@ -39,6 +39,10 @@ pub fn router(services: Services, metrics: Arc<Metrics>, token: Option<String>) 
     };
     let protected = Router::new()
         .route("/admin/sandbox/authorize", post(authorize))
+        .route(
+            "/admin/back-offices/{id}/maintenance",
+            axum::routing::put(set_maintenance),
+        )
         .layer(from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/metrics", get(render_metrics))
@@ -75,6 +79,12 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 async fn render_metrics(State(state): State<AdminState>) -> impl IntoResponse {
+    let registry = &state.services.back_offices;
+    for id in registry.ids() {
+        if let Some(circuit) = registry.circuit(id) {
+            state.metrics.set_circuit(id, circuit);
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -138,6 +148,41 @@ async fn ready(State(state): State<AdminState>) -> (StatusCode, Json<Readiness>)
             back_offices,
         }),
     )
+}
+
+#[derive(Deserialize)]
+struct MaintenanceBody {
+    maintenance: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MaintenanceResponse {
+    success: bool,
+    id: String,
+    circuit: &'static str,
+}
+
+/// Takes a back office out of service (`{"maintenance": true}`) or puts it back (`false`) on this node.
+/// While out, bankgate stands in for it: reads come from the store, queueable writes are queued.
+async fn set_maintenance(
+    State(state): State<AdminState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    JsonBody(body): JsonBody<MaintenanceBody>,
+) -> ApiResult<Json<MaintenanceResponse>> {
+    let unknown = || ApiError::not_found("NO_SUCH_BACK_OFFICE", "no back office with this id");
+    let id = BackOfficeId::parse(&id).ok_or_else(unknown)?;
+    let registry = &state.services.back_offices;
+    registry
+        .set_maintenance(&id, body.maintenance)
+        .map_err(|_| unknown())?;
+    tracing::warn!(back_office = %id, maintenance = body.maintenance, "back-office maintenance changed");
+    let circuit = registry.circuit(&id).map_or("closed", |c| c.as_str());
+    Ok(Json(MaintenanceResponse {
+        success: true,
+        id: id.to_string(),
+        circuit,
+    }))
 }
 
 #[derive(Deserialize)]

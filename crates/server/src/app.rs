@@ -1,5 +1,6 @@
-//! Wiring: connects the store and the back offices, builds the services and both routers, and runs the
-//! two listeners until shutdown. Tests use [`start`] with port 0 and a fresh database.
+//! Wiring: connects the store and the back offices (in-process sandboxes, and back offices reached over
+//! HTTP through `bankgate-backoffice-http`), builds the services and both routers, and runs the two
+//! listeners until shutdown. Tests use [`start`] with port 0 and a fresh database.
 
 use crate::config::Config;
 use crate::http::paths::normalize_request;
@@ -11,6 +12,7 @@ use anyhow::Context;
 use axum::extract::Request;
 use axum::ServiceExt;
 use bankgate_backoffice::BackOfficeRegistry;
+use bankgate_backoffice_http::HttpBackOffice;
 use bankgate_db::{Db, DbOptions};
 use bankgate_domain::ids::BackOfficeId;
 use bankgate_domain::Clock;
@@ -37,7 +39,16 @@ pub async fn build_services(
     let mut back_offices = BackOfficeRegistry::new()
         .with_observer(metrics)
         .with_policy(config.resilience());
-    for id in &config.sandboxes {
+    for (id, url) in &config.back_offices {
+        let back_office_id =
+            BackOfficeId::parse(id).with_context(|| format!("invalid back-office id {id:?}"))?;
+        let remote = HttpBackOffice::new(back_office_id, url)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("back office {id}"))?;
+        tracing::info!(back_office = %id, %url, "back office over HTTP");
+        back_offices.register(Arc::new(remote));
+    }
+    for id in config.in_process_sandboxes() {
         let back_office_id =
             BackOfficeId::parse(id).with_context(|| format!("invalid back-office id {id:?}"))?;
         let url = config.sandbox_database_url(id);

@@ -3,7 +3,9 @@
 //! command-line flags. Later sources win.
 
 use anyhow::{bail, Context};
+use bankgate_domain::ids::BackOfficeId;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,8 +26,12 @@ pub struct Config {
     pub demo: bool,
     /// Bearer token for admin routes other than /metrics and /ready.
     pub admin_token: Option<String>,
-    /// Ids of the built-in sandbox back offices to run in-process.
+    /// Ids of the built-in sandbox back offices to run in-process (less those in `back_offices`).
     pub sandboxes: Vec<String>,
+    /// Back offices reached over HTTP (each served by `bankgate backoffice serve`), by id: a TOML table
+    /// such as `[back_offices]` `sandbox-a = "http://127.0.0.1:9001"`, `--backoffice ID=URL`, or
+    /// `BANKGATE_BACK_OFFICES=id=url,id=url`. An id listed here replaces the in-process sandbox of that id.
+    pub back_offices: BTreeMap<String, String>,
     /// Where in-process sandbox back offices keep their SQLite files; by default beside a SQLite
     /// database, or the working directory.
     pub sandbox_dir: Option<PathBuf>,
@@ -50,6 +56,11 @@ pub struct Config {
     pub circuit_failures_to_open: u32,
     /// How long an open circuit refuses calls before probing, in milliseconds.
     pub circuit_cool_down_ms: u64,
+    /// The most one operation may move while its back office is unavailable (stand-in), in whole
+    /// units of the account's currency.
+    pub stand_in_max_per_operation: u32,
+    /// The most a user may have queued in stand-in and not yet executed, per currency, in whole units.
+    pub stand_in_max_per_user: u32,
 }
 
 impl Default for Config {
@@ -61,6 +72,7 @@ impl Default for Config {
             demo: false,
             admin_token: None,
             sandboxes: vec!["sandbox-a".to_owned(), "sandbox-b".to_owned()],
+            back_offices: BTreeMap::new(),
             sandbox_dir: None,
             session_idle_minutes: 30,
             session_absolute_minutes: 12 * 60,
@@ -75,6 +87,8 @@ impl Default for Config {
             back_office_deadline_ms: 3_000,
             circuit_failures_to_open: 5,
             circuit_cool_down_ms: 5_000,
+            stand_in_max_per_operation: 500,
+            stand_in_max_per_user: 1_000,
         }
     }
 }
@@ -104,7 +118,8 @@ impl Config {
                     _ => continue,
                 },
             };
-            table.insert(key.clone(), env_value(&key, &value));
+            let value = env_value(&key, &value).with_context(|| format!("reading {name}"))?;
+            table.insert(key, value);
         }
         let config: Config = toml::Value::Table(table)
             .try_into()
@@ -129,7 +144,28 @@ impl Config {
         if self.login_max_failures_per_user < 1 || self.login_max_failures_per_address < 1 {
             bail!("login failure limits must be at least 1");
         }
+        for (id, url) in &self.back_offices {
+            check_back_office(id, url)?;
+        }
         Ok(())
+    }
+
+    /// Adds (or replaces) a back office reached over HTTP, from `ID=URL` as `--backoffice` takes it.
+    pub fn add_back_office(&mut self, spec: &str) -> anyhow::Result<()> {
+        let (id, url) = spec
+            .split_once('=')
+            .with_context(|| format!("--backoffice {spec:?}: expected ID=URL"))?;
+        let (id, url) = (id.trim(), url.trim());
+        check_back_office(id, url).with_context(|| format!("--backoffice {spec:?}"))?;
+        self.back_offices.insert(id.to_owned(), url.to_owned());
+        Ok(())
+    }
+
+    /// The sandboxes to run in-process: those configured, less the ones reached over HTTP.
+    pub fn in_process_sandboxes(&self) -> impl Iterator<Item = &String> {
+        self.sandboxes
+            .iter()
+            .filter(|id| !self.back_offices.contains_key(id.as_str()))
     }
 
     /// The admin token in force: the configured one, or the demo one in demo mode.
@@ -145,6 +181,7 @@ impl Config {
             deadline: Duration::from_millis(self.back_office_deadline_ms),
             failures_to_open: self.circuit_failures_to_open,
             cool_down: Duration::from_millis(self.circuit_cool_down_ms),
+            ..bankgate_backoffice::ResiliencePolicy::default()
         }
     }
 
@@ -177,25 +214,55 @@ impl Config {
             job_max_attempts: self.job_max_attempts,
             job_workers: self.job_workers,
             job_poll_interval: Duration::from_millis(self.job_poll_interval_ms),
+            stand_in: crate::services::stand_in::StandInLimits {
+                per_operation: self.stand_in_max_per_operation,
+                per_user: self.stand_in_max_per_user,
+            },
         }
     }
 }
 
-/// An environment value as the TOML value its setting expects: lists are comma-separated, numbers and
-/// booleans are parsed, the rest stay strings.
-fn env_value(key: &str, raw: &str) -> toml::Value {
+/// A back office reached over HTTP needs a valid id and an http:// base URL.
+fn check_back_office(id: &str, url: &str) -> anyhow::Result<()> {
+    if BackOfficeId::parse(id).is_none() {
+        bail!("back_offices: {id:?} is not a valid back-office id (letters, digits, '-' and '_')");
+    }
+    if let Err(problem) = bankgate_backoffice_http::parse_base_url(url) {
+        bail!("back_offices: the URL of back office {id} is invalid: {problem}");
+    }
+    Ok(())
+}
+
+/// An environment value as the TOML value its setting expects: lists are comma-separated, tables are
+/// comma-separated `key=value` pairs, numbers and booleans are parsed, the rest stay strings.
+fn env_value(key: &str, raw: &str) -> anyhow::Result<toml::Value> {
+    let items = || raw.split(',').map(str::trim).filter(|s| !s.is_empty());
     if key == "sandboxes" {
-        let items = raw.split(',').map(str::trim).filter(|s| !s.is_empty());
-        return toml::Value::Array(items.map(|s| toml::Value::String(s.to_owned())).collect());
+        return Ok(toml::Value::Array(
+            items().map(|s| toml::Value::String(s.to_owned())).collect(),
+        ));
+    }
+    if key == "back_offices" {
+        let mut table = toml::Table::new();
+        for item in items() {
+            let (id, url) = item
+                .split_once('=')
+                .with_context(|| format!("{item:?}: expected id=url"))?;
+            table.insert(
+                id.trim().to_owned(),
+                toml::Value::String(url.trim().to_owned()),
+            );
+        }
+        return Ok(toml::Value::Table(table));
     }
     if let Ok(n) = raw.parse::<i64>() {
-        return toml::Value::Integer(n);
+        return Ok(toml::Value::Integer(n));
     }
-    match raw {
+    Ok(match raw {
         "true" => toml::Value::Boolean(true),
         "false" => toml::Value::Boolean(false),
         _ => toml::Value::String(raw.to_owned()),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -242,6 +309,74 @@ mod tests {
     fn refuses_unknown_settings_and_ignores_test_variables() {
         assert!(Config::load(None, env(&[("BANKGATE_LISTNE", "x")])).is_err());
         assert!(Config::load(None, env(&[("BANKGATE_TEST_POSTGRES_URL", "postgres://")])).is_ok());
+    }
+
+    #[test]
+    fn back_offices_over_http_from_file_environment_and_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bankgate.toml");
+        std::fs::write(
+            &file,
+            "[back_offices]\nsandbox-a = \"http://127.0.0.1:9001\"\n",
+        )
+        .unwrap();
+        let from_file = Config::load(Some(&file), env(&[])).unwrap();
+        assert_eq!(
+            from_file.back_offices,
+            BTreeMap::from([("sandbox-a".into(), "http://127.0.0.1:9001".into())])
+        );
+        assert_eq!(
+            from_file.in_process_sandboxes().collect::<Vec<_>>(),
+            vec!["sandbox-b"]
+        );
+
+        let from_env = Config::load(
+            None,
+            env(&[(
+                "BANKGATE_BACK_OFFICES",
+                "sandbox-a=http://10.0.0.1:9001, sandbox-b = http://bo.example/b/",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(
+            from_env.back_offices,
+            BTreeMap::from([
+                ("sandbox-a".into(), "http://10.0.0.1:9001".into()),
+                ("sandbox-b".into(), "http://bo.example/b/".into()),
+            ])
+        );
+        assert_eq!(from_env.in_process_sandboxes().count(), 0);
+
+        let mut flagged = Config::default();
+        flagged
+            .add_back_office("sandbox-b=http://127.0.0.1:9002")
+            .unwrap();
+        assert_eq!(
+            flagged.in_process_sandboxes().collect::<Vec<_>>(),
+            vec!["sandbox-a"]
+        );
+        assert!(flagged.add_back_office("sandbox-b").is_err());
+        assert!(flagged.add_back_office("sandbox-b=127.0.0.1:9002").is_err());
+        assert!(flagged.add_back_office("bad id=http://h:1").is_err());
+    }
+
+    #[test]
+    fn invalid_back_office_urls_are_refused_at_load() {
+        for bad in [
+            "sandbox-a=ftp://h",
+            "sandbox-a=https://h",
+            "sandbox-a=not a url",
+            "sandbox-a",
+            "../x=http://h:1",
+        ] {
+            let error = Config::load(None, env(&[("BANKGATE_BACK_OFFICES", bad)]))
+                .expect_err(bad)
+                .to_string();
+            assert!(
+                error.contains("back_offices") || error.contains("BANKGATE_BACK_OFFICES"),
+                "{bad}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -1,10 +1,17 @@
 //! Demo data for a fresh install: two users, each with products at both sandbox back offices, set up
-//! through the back-office traits exactly as real onboarding would be.
+//! through the back-office traits exactly as real onboarding would be, so it works the same whether the
+//! back offices run in-process or are reached over HTTP.
+//!
+//! Seeding again against back offices that kept their state (bankgate's own database new, theirs not)
+//! creates nothing twice: every keyed step is answered from the back office's record of its key, and the
+//! past card purchases, which carry no key, are made only when the card does not show them yet.
 
 use crate::services::onboarding::{NewUserSpec, Onboarding};
-use crate::services::{Result, Services};
-use bankgate_backoffice::{AuthorizationRequest, BoAccount, Deposit, IssueCard, OpenAccount};
-use bankgate_domain::ids::{BackOfficeId, UserId};
+use crate::services::{Entity, Result, Services};
+use bankgate_backoffice::{
+    AuthorizationRequest, BoAccount, Deposit, IssueCard, OpenAccount, TransactionQuery,
+};
+use bankgate_domain::ids::{BackOfficeId, BoRef, UserId};
 use bankgate_domain::user::{Address, PersonName, UserProfile};
 use bankgate_domain::{Currency, Money};
 use bankgate_store::StoredAccount;
@@ -95,11 +102,10 @@ pub async fn seed_customer(services: &Services, demo: &DemoCustomer<'_>) -> Resu
     };
     let user = services.register_user(spec).await?;
     let now = services.clock.now();
-    let checking = services
-        .onboard_at(&user, &BackOfficeId::from_trusted(CHECKING_OFFICE.into()))
-        .await?;
+    let checking_office = BackOfficeId::from_trusted(CHECKING_OFFICE.into());
+    let checking = services.onboard_at(&user, &checking_office).await?;
     let name_on_card = format!("{} {}", demo.first_name, demo.last_name).to_uppercase();
-    seed_checking(&checking, &name_on_card, now).await?;
+    seed_checking(services, &checking_office, &checking, &name_on_card, now).await?;
     let savings = services
         .onboard_at(&user, &BackOfficeId::from_trusted(SAVINGS_OFFICE.into()))
         .await?;
@@ -109,6 +115,8 @@ pub async fn seed_customer(services: &Services, demo: &DemoCustomer<'_>) -> Resu
 
 /// USD checking holding 1000.00 after an opening deposit and three card purchases, with an active card.
 async fn seed_checking(
+    services: &Services,
+    office: &BackOfficeId,
     onboarding: &Onboarding<'_>,
     name_on_card: &str,
     now: OffsetDateTime,
@@ -141,7 +149,11 @@ async fn seed_checking(
     let card = onboarding
         .issue_card("checking-card", &stored, card)
         .await?;
+    let made = purchases_made(services, office, &account.id_bo, &card.id_bo).await?;
     for (days_ago, cents, mcc, merchant) in PURCHASES {
+        if made.contains(&(cents, mcc.to_owned())) {
+            continue;
+        }
         let at = now - Duration::days(days_ago);
         let purchase = AuthorizationRequest {
             card_id_bo: card.id_bo.clone(),
@@ -157,6 +169,38 @@ async fn seed_checking(
         onboarding.purchase(&card.id_bo, purchase).await?;
     }
     Ok(())
+}
+
+/// The (amount in cents, MCC) of the purchases `card` already shows on `account` (a demo account has few
+/// lines; the newest thousand are plenty).
+async fn purchases_made(
+    services: &Services,
+    office: &BackOfficeId,
+    account: &BoRef,
+    card: &BoRef,
+) -> Result<Vec<(i64, String)>> {
+    let query = TransactionQuery::Latest {
+        limit: 1_000,
+        since: OffsetDateTime::UNIX_EPOCH,
+    };
+    let query = &query;
+    let lines = services
+        .call_back_office(
+            office,
+            "accounts.transactions",
+            Entity::Account,
+            |bo| async move {
+                bo.require_accounts()?
+                    .list_transactions(account, query)
+                    .await
+            },
+        )
+        .await?;
+    Ok(lines
+        .into_iter()
+        .filter(|line| line.card_id_bo.as_ref() == Some(card))
+        .map(|line| (-line.amount.minor, line.mcc.unwrap_or_default()))
+        .collect())
 }
 
 /// USD savings holding 500.00 with a card not yet activated, and a EUR account holding 200.00.

@@ -4,7 +4,7 @@
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use bankgate_backoffice::CallObserver;
+use bankgate_backoffice::{CallObserver, CircuitState};
 use bankgate_domain::ids::BackOfficeId;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -46,6 +46,20 @@ struct BackOfficeLabels {
     back_office: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CircuitLabels {
+    back_office: String,
+    state: &'static str,
+}
+
+/// Every state a circuit can be in, so each gets a 0 or 1 series.
+const CIRCUIT_STATES: [CircuitState; 4] = [
+    CircuitState::Closed,
+    CircuitState::Open,
+    CircuitState::HalfOpen,
+    CircuitState::Maintenance,
+];
+
 fn latency_histogram() -> Histogram {
     // 0.25 ms to about 4 s.
     Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
@@ -58,6 +72,7 @@ pub struct Metrics {
     calls: Family<CallLabels, Counter>,
     call_seconds: Family<OperationLabels, Histogram, fn() -> Histogram>,
     healthy: Family<BackOfficeLabels, Gauge>,
+    circuit: Family<CircuitLabels, Gauge>,
 }
 
 impl Metrics {
@@ -74,6 +89,7 @@ impl Metrics {
                 latency_histogram as fn() -> Histogram,
             );
         let healthy = Family::<BackOfficeLabels, Gauge>::default();
+        let circuit = Family::<CircuitLabels, Gauge>::default();
         registry.register(
             "http_requests",
             "HTTP requests by route template and status",
@@ -99,6 +115,11 @@ impl Metrics {
             "1 when the back office answered its last health check",
             healthy.clone(),
         );
+        registry.register(
+            "backoffice_circuit",
+            "1 for the state each back office's circuit is in (closed, open, half_open, maintenance)",
+            circuit.clone(),
+        );
         Arc::new(Metrics {
             registry,
             requests,
@@ -106,6 +127,7 @@ impl Metrics {
             calls,
             call_seconds,
             healthy,
+            circuit,
         })
     }
 
@@ -141,6 +163,20 @@ impl Metrics {
                 back_office: back_office.to_string(),
             })
             .set(i64::from(up));
+    }
+}
+
+impl Metrics {
+    /// Records the state of a back office's circuit: 1 for `state`, 0 for the others.
+    pub fn set_circuit(&self, back_office: &BackOfficeId, state: CircuitState) {
+        for candidate in CIRCUIT_STATES {
+            self.circuit
+                .get_or_create(&CircuitLabels {
+                    back_office: back_office.to_string(),
+                    state: candidate.as_str(),
+                })
+                .set(i64::from(candidate == state));
+        }
     }
 }
 

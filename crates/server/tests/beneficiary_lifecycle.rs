@@ -96,6 +96,33 @@ async fn deletion_is_queued_for_two_minutes_and_stays_payable_until_then() {
 }
 
 #[tokio::test]
+async fn deletions_asked_at_once_queue_one_entry() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let demo = app.demo.clone();
+        let added = app.add_beneficiary(&demo, &ach_beneficiary()).await;
+        let path = format!("/beneficiary/{}", beneficiary_id(&added));
+
+        let racing = (0..8).map(|_| app.delete(&path, demo.token()));
+        let answers = futures::future::join_all(racing).await;
+        let undo_ids: Vec<Value> = answers
+            .iter()
+            .map(|resp| resp.success()["undo"]["id"].clone())
+            .collect();
+        assert!(undo_ids[0].is_string(), "{}", answers[0].text);
+        assert!(
+            undo_ids.iter().all(|id| *id == undo_ids[0]),
+            "one deletion, one undo id: {undo_ids:?}"
+        );
+        let pending = app.get("/undo", demo.token()).await;
+        let pending = pending.success()["undos"].as_array().unwrap().clone();
+        assert_eq!(pending.len(), 1, "{pending:?}");
+        assert_eq!(pending[0]["id"], undo_ids[0]);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn a_cancelled_deletion_keeps_the_beneficiary() {
     for engine in engines() {
         let app = TestApp::start(engine).await;

@@ -154,6 +154,45 @@ async fn a_replayed_rename_does_not_rename_again() {
 }
 
 #[tokio::test]
+async fn an_amount_written_another_way_is_the_same_request() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let demo = app.demo.clone();
+        let ids = app.demo_objects(&demo).await;
+        // The body as the client's serializer writes it, with the amount as a JSON number.
+        let send = |amount: &str| {
+            let body = format!(
+                r#"{{"srcAcc":"{}","dstAcc":"{}","amount":{amount},"currency":"USD"}}"#,
+                ids.checking, ids.savings
+            );
+            let request = app
+                .client
+                .post(app.url("/transfer/acc2acc"))
+                .header("token", &demo.token)
+                .header("Idempotency-Key", "amount-as-number")
+                .header("content-type", "application/json")
+                .body(body);
+            app.send(request)
+        };
+        let first = send("25").await;
+        first.success();
+        assert_eq!(first.header(REPLAYED), None);
+        for same in ["25.00", "25.0", "2.5e1", "250E-1"] {
+            assert_replay_of(&send(same).await, &first);
+        }
+        send("25.000000001")
+            .await
+            .error(422, "IDEMPOTENCY_KEY_REUSED");
+        assert_eq!(undo_ids(&app, &demo).await.len(), 1);
+        assert_eq!(
+            app.balance(&demo, &ids.checking).await,
+            pair("1000.00", "975.00")
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn keys_belong_to_their_user() {
     for engine in engines() {
         let app = TestApp::start(engine).await;

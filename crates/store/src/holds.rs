@@ -7,6 +7,10 @@
 //! orders them. The available balance itself comes from the back office, read by the caller before
 //! queueing; `version` catches the one race that matters, an execution that moved the back office's
 //! balance and released its hold after that read.
+//!
+//! A hold placed in stand-in (the back office unreachable) also counts against the user's stand-in
+//! exposure in that currency (`stand_in_exposure`), bounded the same way by the configured limit, and
+//! leaves it when the hold is released.
 
 use crate::jobs::Enqueued;
 use crate::{Result, Store, StoreError};
@@ -24,6 +28,9 @@ pub struct NewHold {
     pub available_at_back_office: Money,
     /// The account's hold position read before the back office's balance.
     pub position: HoldPosition,
+    /// Set when the back office could not be asked (stand-in): `available_at_back_office` is then the
+    /// last balance it confirmed, and this bounds what the user may have queued that way in all.
+    pub stand_in_limit: Option<Money>,
 }
 
 /// An account's live holds in total, and the version of the back-office balance they were judged by.
@@ -124,17 +131,48 @@ pub(crate) async fn place_hold(
             Enqueued::InsufficientFunds
         }));
     }
+    if let Some(limit) = hold.stand_in_limit {
+        if !add_stand_in_exposure(conn, user, hold.amount, limit).await? {
+            return Ok(Some(Enqueued::StandInLimit));
+        }
+    }
     query(
-        "INSERT INTO holds (job_id, account_id, amount_minor, currency, placed_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO holds (job_id, account_id, amount_minor, currency, placed_at, stand_in)          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(job.as_str())
     .bind(hold.account_id.as_str())
     .bind(hold.amount.minor)
     .bind(hold.amount.currency.as_str())
     .bind(now)
+    .bind(i64::from(hold.stand_in_limit.is_some()))
     .execute(&mut *conn)
     .await?;
     Ok(None)
+}
+
+/// Adds `amount` to the user's stand-in exposure if it stays within `limit`; false when it would not.
+async fn add_stand_in_exposure(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    amount: Money,
+    limit: Money,
+) -> Result<bool> {
+    if limit.currency != amount.currency {
+        return Err(StoreError::Invalid("stand-in limit currency"));
+    }
+    if amount.minor > limit.minor {
+        return Ok(false);
+    }
+    let added = query(
+        "INSERT INTO stand_in_exposure (user_id, currency, queued_minor) VALUES ($1, $2, $3)          ON CONFLICT (user_id, currency) DO UPDATE          SET queued_minor = stand_in_exposure.queued_minor + excluded.queued_minor          WHERE stand_in_exposure.queued_minor + excluded.queued_minor <= $4",
+    )
+    .bind(user.as_str())
+    .bind(amount.currency.as_str())
+    .bind(amount.minor)
+    .bind(limit.minor)
+    .execute(&mut *conn)
+    .await?;
+    Ok(added.rows_affected() == 1)
 }
 
 /// Releases job `job`'s hold, if it has one still live.
@@ -144,17 +182,28 @@ pub(crate) async fn release_hold(
     why: HoldRelease,
     now: i64,
 ) -> Result<()> {
-    let hold: Option<(String, i64)> = query_as(
+    let hold: Option<(String, i64, String, i64)> = query_as(
         "UPDATE holds SET released_at = $1 WHERE job_id = $2 AND released_at IS NULL \
-         RETURNING account_id, amount_minor",
+         RETURNING account_id, amount_minor, currency, stand_in",
     )
     .bind(now)
     .bind(job.as_str())
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((account, amount)) = hold else {
+    let Some((account, amount, currency, stand_in)) = hold else {
         return Ok(());
     };
+    if stand_in != 0 {
+        query(
+            "UPDATE stand_in_exposure SET queued_minor = queued_minor - $1 \
+             WHERE user_id = (SELECT user_id FROM account_holds WHERE account_id = $2) AND currency = $3",
+        )
+        .bind(amount)
+        .bind(&account)
+        .bind(&currency)
+        .execute(&mut *conn)
+        .await?;
+    }
     let bump = match why {
         HoldRelease::AfterExecution => 1,
         HoldRelease::Cancelled => 0,

@@ -216,6 +216,7 @@ async fn holds_are_decided_by_one_guarded_write() {
                 amount: usd(cents),
                 available_at_back_office: usd(100_00),
                 position,
+                stand_in_limit: None,
             }
         };
         let position = a.hold_position(&account).await.unwrap();
@@ -318,6 +319,123 @@ async fn a_client_reference_queues_once() {
             .await
             .unwrap();
         assert_eq!(found.map(|j| j.id), ids.into_iter().next());
+    })
+    .await;
+}
+
+/// The one job that came out of racing queue attempts, and how many of them queued it.
+fn one_job(answers: Vec<Enqueued>) -> (JobRecord, usize) {
+    let mut queued = 0;
+    let jobs: Vec<JobRecord> = answers
+        .into_iter()
+        .map(|answer| match answer {
+            Enqueued::Queued(j) => {
+                queued += 1;
+                j
+            }
+            Enqueued::Existing(j) => j,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(
+        jobs.iter().all(|j| j.id == jobs[0].id),
+        "more than one job: {jobs:?}"
+    );
+    (jobs[0].clone(), queued)
+}
+
+#[tokio::test]
+async fn a_reference_held_while_open_queues_once_and_is_freed_when_its_job_ends() {
+    with_two_nodes(|a, b| async move {
+        let (user, _) = user_with_account(&a, "dana").await;
+        let deletion = || {
+            let mut new = job(&user, T0 + Duration::seconds(120), None);
+            new.kind = JobKind::BeneficiaryDeletion;
+            new.client_ref = Some("ben-1".into());
+            new
+        };
+        let race = || async {
+            let (one, two, three) = (deletion(), deletion(), deletion());
+            let (x, y, z) = tokio::join!(
+                a.enqueue_job_unless_open(&one),
+                b.enqueue_job_unless_open(&two),
+                b.enqueue_job_unless_open(&three)
+            );
+            one_job(vec![x.unwrap(), y.unwrap(), z.unwrap()])
+        };
+        let open = || async {
+            a.open_undoable_jobs(&user)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|j| j.id)
+                .collect::<Vec<_>>()
+        };
+
+        // Asked three times at once: one job.
+        let (first, fresh) = race().await;
+        assert_eq!(fresh, 1);
+        assert_eq!(first.state, JobState::Waiting);
+        assert_eq!(open().await, vec![first.id.clone()]);
+
+        // Cancelled, it no longer stands in the way, and keeps its own record.
+        let undo = first.undo_id.clone().unwrap();
+        assert!(matches!(
+            a.cancel_job(&user, &undo, T0).await.unwrap(),
+            Cancelled::Cancelled(_)
+        ));
+        let (second, fresh) = race().await;
+        assert_eq!(fresh, 1);
+        assert_ne!(second.id, first.id);
+        assert_ne!(second.undo_id, first.undo_id);
+        assert_eq!(open().await, vec![second.id.clone()]);
+        let cancelled = a.job(&first.id).await.unwrap().unwrap();
+        assert_eq!(cancelled.state, JobState::Cancelled);
+        assert_eq!(cancelled.client_ref, None);
+
+        // Running, it is still the one answered; failed, a new one is queued.
+        let lease = T0 + Duration::seconds(60);
+        let running = a.claim_job(&second.id, "a", T0, lease).await.unwrap();
+        assert!(running.is_some());
+        let (still, fresh) = race().await;
+        assert_eq!((still.id.clone(), fresh), (second.id.clone(), 0));
+        assert_eq!(still.state, JobState::Running);
+        let claim = JobClaim {
+            node: "a",
+            attempt: 1,
+        };
+        let failed = JobOutcome::Failed {
+            reason: "refused".into(),
+        };
+        a.finish_job(&second.id, &claim, &failed, T0)
+            .await
+            .unwrap()
+            .unwrap();
+        let (third, fresh) = race().await;
+        assert_eq!(fresh, 1);
+        assert!(third.id != first.id && third.id != second.id);
+        assert_eq!(
+            a.job_by_client_ref(&user, JobKind::BeneficiaryDeletion, "ben-1")
+                .await
+                .unwrap()
+                .map(|j| j.id),
+            Some(third.id.clone())
+        );
+
+        // A reference held for good is not freed by its job ending.
+        let mut remittance = job(&user, T0, None);
+        remittance.kind = JobKind::Remittance;
+        remittance.client_ref = Some("inv-9".into());
+        let kept = queued(&a, &remittance).await;
+        a.cancel_job(&user, kept.undo_id.as_deref().unwrap(), T0)
+            .await
+            .unwrap();
+        let mut again = remittance.clone();
+        again.id = OperationId::generate();
+        match a.enqueue_job(&again).await.unwrap() {
+            Enqueued::Existing(j) => assert_eq!(j.id, kept.id),
+            other => panic!("{other:?}"),
+        }
     })
     .await;
 }

@@ -1,7 +1,9 @@
-//! Accounts and their transactions: always asked of the back office that holds them, recorded in the
-//! store as they pass through, with bankgate's own preferences and annotations added.
+//! Accounts and their transactions: asked of the back office that holds them, recorded in the store as
+//! they pass through, with bankgate's own preferences and annotations added. While a back office is
+//! unavailable its accounts and transactions are served from the store, marked stand-in.
 
 use super::movements::plan::{payload_of, MovementPlan};
+use super::stand_in::Freshness;
 use super::{Entity, Result, ServiceError, Services};
 use bankgate_backoffice::{BoAccount, BoTransaction, TransactionQuery};
 use bankgate_domain::ids::{AccountId, BoRef, CardId, OperationId, TransactionId, UserId};
@@ -25,6 +27,7 @@ pub struct AccountView {
     pub card_id: Option<CardId>,
     /// Money kept by accepted operations that have not yet executed; not yet known to the back office.
     pub on_hold: Option<bankgate_domain::Money>,
+    pub freshness: Freshness,
 }
 
 impl AccountView {
@@ -47,6 +50,7 @@ pub struct TransactionView {
     pub card_id: Option<CardId>,
     /// The bankgate operation that made this line, when bankgate made it.
     pub movement: Option<MovementLink>,
+    pub freshness: Freshness,
 }
 
 /// Both ends of the operation behind a statement line.
@@ -76,9 +80,27 @@ impl Services {
     pub async fn list_accounts(&self, user: &UserId) -> Result<Vec<AccountView>> {
         let links = self.links(user).await?;
         let per_office =
-            try_join_all(links.iter().map(|link| self.refresh_accounts(user, link))).await?;
-        self.account_views(user, per_office.into_iter().flatten().collect())
-            .await
+            try_join_all(links.iter().map(|link| self.accounts_at(user, link))).await?;
+        let accounts = per_office
+            .into_iter()
+            .flat_map(|(accounts, freshness)| accounts.into_iter().map(move |a| (a, freshness)))
+            .collect();
+        self.account_views(user, accounts).await
+    }
+
+    /// The user's accounts at one back office: fresh, or the stored copies while it is unavailable.
+    async fn accounts_at(
+        &self,
+        user: &UserId,
+        link: &BackOfficeLink,
+    ) -> Result<(Vec<StoredAccount>, Freshness)> {
+        let fresh = self.refresh_accounts(user, link).await;
+        self.or_stand_in(fresh, || async {
+            let mut stored = self.store.list_accounts(user).await?;
+            stored.retain(|a| a.back_office_id == link.back_office_id);
+            Ok(stored)
+        })
+        .await
     }
 
     /// Asks one back office for the user's accounts there and records them.
@@ -89,7 +111,7 @@ impl Services {
     ) -> Result<Vec<StoredAccount>> {
         let customer = &link.customer_id_bo;
         let accounts = self
-            .call_back_office(
+            .read_back_office(
                 &link.back_office_id,
                 "accounts.list",
                 Entity::Account,
@@ -104,12 +126,18 @@ impl Services {
 
     pub async fn get_account(&self, user: &UserId, id: &AccountId) -> Result<AccountView> {
         let stored = self.stored_account(user, id).await?;
-        let fresh = self.fetch_account(&stored).await?;
-        let recorded = self
-            .store
-            .record_accounts(user, &stored.back_office_id, &[fresh], self.clock.now())
+        let fresh = match self.fetch_account(&stored).await {
+            Ok(fresh) => Ok(self
+                .store
+                .record_accounts(user, &stored.back_office_id, &[fresh], self.clock.now())
+                .await?),
+            Err(e) => Err(e),
+        };
+        let (recorded, freshness) = self
+            .or_stand_in(fresh, || async { Ok(vec![stored]) })
             .await?;
-        self.account_views(user, recorded)
+        let accounts = recorded.into_iter().map(|a| (a, freshness)).collect();
+        self.account_views(user, accounts)
             .await?
             .pop()
             .ok_or(ServiceError::NotFound(Entity::Account))
@@ -194,8 +222,8 @@ impl Services {
     ) -> Result<Vec<TransactionView>> {
         let stored = self.stored_account(user, id).await?;
         let account_ref = &stored.account.id_bo;
-        let fetched: Vec<BoTransaction> = self
-            .call_back_office(
+        let fetched: Result<Vec<BoTransaction>> = self
+            .read_back_office(
                 &stored.back_office_id,
                 "accounts.transactions",
                 Entity::Account,
@@ -205,13 +233,45 @@ impl Services {
                         .await
                 },
             )
+            .await;
+        let fresh = match fetched {
+            Ok(fetched) => {
+                let now = self.clock.now();
+                Ok(self
+                    .store
+                    .record_transactions(user, id, &stored.back_office_id, &fetched, now)
+                    .await?)
+            }
+            Err(e) => Err(e),
+        };
+        let (recorded, freshness) = self
+            .or_stand_in(fresh, || self.stored_transactions(user, id, &query))
             .await?;
-        let now = self.clock.now();
-        let recorded = self
+        self.transaction_views(user, recorded, freshness).await
+    }
+
+    /// The transactions the store has for `query`, as the back office would have answered it.
+    async fn stored_transactions(
+        &self,
+        user: &UserId,
+        id: &AccountId,
+        query: &TransactionQuery,
+    ) -> Result<Vec<StoredTransaction>> {
+        let (from, to, limit) = match *query {
+            TransactionQuery::Latest { limit, since } => {
+                (since, self.clock.now(), i64::from(limit))
+            }
+            TransactionQuery::Range { from, to } => (
+                from.midnight().assume_utc(),
+                // The last millisecond of `to`: both days count.
+                to.with_time(time::macros::time!(23:59:59.999)).assume_utc(),
+                i64::MAX,
+            ),
+        };
+        Ok(self
             .store
-            .record_transactions(user, id, &stored.back_office_id, &fetched, now)
-            .await?;
-        self.transaction_views(user, recorded).await
+            .list_stored_transactions(user, id, from, to, limit)
+            .await?)
     }
 
     pub async fn modify_transaction(
@@ -231,7 +291,7 @@ impl Services {
             .set_transaction_annotations(user, id, &annotations)
             .await?;
         stored.annotations = annotations;
-        self.transaction_views(user, vec![stored])
+        self.transaction_views(user, vec![stored], Freshness::Confirmed)
             .await?
             .pop()
             .ok_or(ServiceError::NotFound(Entity::Transaction))
@@ -250,7 +310,7 @@ impl Services {
 
     async fn fetch_account(&self, stored: &StoredAccount) -> Result<BoAccount> {
         let account_ref = &stored.account.id_bo;
-        self.call_back_office(
+        self.read_back_office(
             &stored.back_office_id,
             "accounts.get",
             Entity::Account,
@@ -262,13 +322,13 @@ impl Services {
     async fn account_views(
         &self,
         user: &UserId,
-        accounts: Vec<StoredAccount>,
+        accounts: Vec<(StoredAccount, Freshness)>,
     ) -> Result<Vec<AccountView>> {
         let cards = self.card_links(user).await?;
         let held = self.store.held_amounts(user).await?;
         Ok(accounts
             .into_iter()
-            .map(|stored| {
+            .map(|(stored, freshness)| {
                 let card_id = cards
                     .iter()
                     .find(|c| c.account_id == stored.id)
@@ -278,6 +338,7 @@ impl Services {
                     stored,
                     card_id,
                     on_hold,
+                    freshness,
                 }
             })
             .collect())
@@ -287,6 +348,7 @@ impl Services {
         &self,
         user: &UserId,
         transactions: Vec<StoredTransaction>,
+        freshness: Freshness,
     ) -> Result<Vec<TransactionView>> {
         let cards = self.card_links(user).await?;
         let by_ref: HashMap<(&str, &BoRef), &CardId> = cards
@@ -308,6 +370,7 @@ impl Services {
                     stored,
                     card_id,
                     movement,
+                    freshness,
                 }
             })
             .collect())

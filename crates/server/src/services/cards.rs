@@ -1,7 +1,10 @@
 //! The cards module: listing and reading cards, and every change a cardholder can make (nickname,
 //! activation, PIN, reissue, restrictions, on/off), each carried out by the back office that issued the
-//! card and recorded as it comes back.
+//! card and recorded as it comes back. While that back office is unavailable, cards are read from the
+//! store (stand-in).
 
+use super::card_switch::Switched;
+use super::stand_in::Freshness;
 use super::{Entity, Result, ServiceError, Services};
 use bankgate_backoffice::{BackOffice, BackOfficeError, BoCard};
 use bankgate_domain::card::{Pin, PinError, ReissueReason};
@@ -19,18 +22,50 @@ pub struct CardChanges {
     pub is_main: Option<bool>,
 }
 
+/// A card as a read answers it.
+#[derive(Debug, Clone)]
+pub struct CardView {
+    pub stored: StoredCard,
+    pub freshness: Freshness,
+}
+
+/// A card a back office just returned (after a change) is confirmed.
+impl From<StoredCard> for CardView {
+    fn from(stored: StoredCard) -> Self {
+        CardView {
+            stored,
+            freshness: Freshness::Confirmed,
+        }
+    }
+}
+
 impl Services {
-    pub async fn list_cards(&self, user: &UserId) -> Result<Vec<StoredCard>> {
+    pub async fn list_cards(&self, user: &UserId) -> Result<Vec<CardView>> {
         let links = self.links(user).await?;
-        let per_office =
-            try_join_all(links.iter().map(|link| self.refresh_cards(user, link))).await?;
-        Ok(per_office.into_iter().flatten().collect())
+        let per_office = try_join_all(links.iter().map(|link| async move {
+            let fresh = self.refresh_cards(user, link).await;
+            self.or_stand_in(fresh, || async {
+                let mut stored = self.store.list_cards(user).await?;
+                stored.retain(|c| c.back_office_id == link.back_office_id);
+                Ok(stored)
+            })
+            .await
+        }))
+        .await?;
+        Ok(per_office
+            .into_iter()
+            .flat_map(|(cards, freshness)| {
+                cards
+                    .into_iter()
+                    .map(move |stored| CardView { stored, freshness })
+            })
+            .collect())
     }
 
     async fn refresh_cards(&self, user: &UserId, link: &BackOfficeLink) -> Result<Vec<StoredCard>> {
         let customer = &link.customer_id_bo;
         let cards = self
-            .call_back_office(
+            .read_back_office(
                 &link.back_office_id,
                 "cards.list",
                 Entity::Card,
@@ -72,19 +107,25 @@ impl Services {
             })
     }
 
-    pub async fn get_card(&self, user: &UserId, id: &CardId) -> Result<StoredCard> {
-        self.change_card(user, id, "cards.get", |bo, card| async move {
-            bo.require_cards()?.get_card(&card).await
-        })
-        .await
+    pub async fn get_card(&self, user: &UserId, id: &CardId) -> Result<CardView> {
+        let fresh = self
+            .change_card(user, id, "cards.get", |bo, card| async move {
+                bo.require_cards()?.get_card(&card).await
+            })
+            .await;
+        let (stored, freshness) = self
+            .or_stand_in(fresh, || self.stored_card(user, id))
+            .await?;
+        Ok(CardView { stored, freshness })
     }
 
+    /// Changes what bankgate keeps about the card; works in stand-in too, answering the stored copy.
     pub async fn modify_card(
         &self,
         user: &UserId,
         id: &CardId,
         changes: CardChanges,
-    ) -> Result<StoredCard> {
+    ) -> Result<CardView> {
         let stored = self.stored_card(user, id).await?;
         let mut prefs = stored.prefs.clone();
         if let bankgate_domain::patch::Patch::Set(name) = &changes.name {
@@ -108,22 +149,27 @@ impl Services {
         .await
     }
 
-    /// Turns a card on or off; `switch` is the path's `:onoff`.
-    pub async fn switch_card(
-        &self,
-        user: &UserId,
-        id: &CardId,
-        switch: &str,
-    ) -> Result<StoredCard> {
+    /// Turns a card on or off; `switch` is the path's `:onoff`. While the card's back office is
+    /// unavailable the switch is queued (see `card_switch`).
+    pub async fn switch_card(&self, user: &UserId, id: &CardId, switch: &str) -> Result<Switched> {
         let enabled = match switch {
             "on" => true,
             "off" => false,
             _ => return Err(ServiceError::BadOnOff),
         };
-        self.change_card(user, id, "cards.set_enabled", |bo, card| async move {
-            bo.require_cards()?.set_card_enabled(&card, enabled).await
-        })
-        .await
+        let stored = self.stored_card(user, id).await?;
+        let answer = self
+            .change_card(user, id, "cards.set_enabled", |bo, card| async move {
+                bo.require_cards()?.set_card_enabled(&card, enabled).await
+            })
+            .await;
+        match answer {
+            Ok(card) => Ok(Switched::Done(card)),
+            Err(ServiceError::BackOfficeUnavailable) => {
+                self.queue_card_switch(user, stored, enabled).await
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Sets the PIN carried in the contract's 8-character envelope. Only the 4 PIN digits go to the back

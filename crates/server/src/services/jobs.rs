@@ -109,12 +109,14 @@ impl Services {
 
     /// Runs a claimed job to its next resting point and records it. Returns the job as it now stands.
     pub(crate) async fn run_claimed_job(&self, job: JobRecord) -> Result<Option<JobRecord>> {
+        let epoch = self.back_offices.recovery_epoch();
         let outcome = match job.kind {
             JobKind::Transfer
             | JobKind::CardPayment
             | JobKind::Remittance
             | JobKind::BeneficiaryPayment => self.execute_movement(&job).await,
             JobKind::BeneficiaryDeletion => self.execute_beneficiary_deletion(&job).await,
+            JobKind::CardSwitch => self.execute_card_switch(&job).await,
         };
         let outcome = outcome.unwrap_or_else(|e| {
             tracing::error!(job = %job.id, error = %e, "job attempt failed inside bankgate");
@@ -133,6 +135,11 @@ impl Services {
             .finish_job(&job.id, &claim, &outcome, self.clock.now())
             .await?;
         if matches!(outcome, JobOutcome::Retry { .. }) {
+            if self.back_offices.recovery_epoch() != epoch {
+                // A back office came back while this attempt failed: the runner's expedite may have
+                // run before this job was retrying, so do it again rather than sit out the backoff.
+                expedite_retrying_jobs(self).await;
+            }
             self.job_wakeup.notify_one();
         }
         Ok(finished)
@@ -175,13 +182,14 @@ fn backoff(attempts: u32) -> Duration {
 }
 
 /// Starts this node's job runner: it claims due jobs (at most `settings.job_workers` at a time) and runs
-/// each on its own task, waking when jobs are queued due, when one finishes, and at least every
-/// `settings.job_poll_interval`. Stops when `stop` turns true.
+/// each on its own task, waking when jobs are queued due, when one finishes, when a back office comes
+/// back (making the jobs retrying for want of it due), and at least every `settings.job_poll_interval`. Stops when `stop` turns true.
 pub fn spawn_job_runner(services: Services, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let slots = Arc::new(Semaphore::new(services.settings.job_workers.max(1)));
         let poll = services.settings.job_poll_interval;
         let mut last_prune: Option<tokio::time::Instant> = None;
+        let recoveries = services.back_offices.recoveries();
         loop {
             let free = slots.available_permits();
             if free > 0 {
@@ -191,10 +199,15 @@ pub fn spawn_job_runner(services: Services, mut stop: watch::Receiver<bool>) -> 
                 last_prune = Some(tokio::time::Instant::now());
                 prune_idempotency_keys(&services).await;
             }
+            let mut recovered = false;
             tokio::select! {
                 _ = services.job_wakeup.notified() => {}
+                _ = recoveries.notified() => recovered = true,
                 _ = tokio::time::sleep(poll) => {}
                 _ = stop.wait_for(|stopped| *stopped) => break,
+            }
+            if recovered {
+                expedite_retrying_jobs(&services).await;
             }
         }
         // Let running jobs reach their next resting point before the node goes away.
@@ -202,6 +215,19 @@ pub fn spawn_job_runner(services: Services, mut stop: watch::Receiver<bool>) -> 
             .acquire_many(services.settings.job_workers.max(1) as u32)
             .await;
     })
+}
+
+/// A back office came back: jobs that were waiting out a backoff for want of its answer run now.
+async fn expedite_retrying_jobs(services: &Services) {
+    match services
+        .store
+        .expedite_retrying_jobs(services.clock.now())
+        .await
+    {
+        Ok(0) => {}
+        Ok(moved) => tracing::info!(moved, "a back office answers again; retrying jobs run now"),
+        Err(e) => tracing::warn!(error = %e, "expediting retrying jobs failed"),
+    }
 }
 
 /// Forgets Idempotency-Key responses older than the seven days section 25 promises to keep them.

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod beneficiaries;
+pub mod card_switch;
 pub mod cards;
 pub mod devices;
 pub mod idempotency;
@@ -14,6 +15,7 @@ pub mod memos;
 pub mod movements;
 pub mod onboarding;
 pub mod rates;
+pub mod stand_in;
 pub mod undo;
 pub mod users;
 
@@ -136,6 +138,8 @@ pub struct ServiceSettings {
     pub job_workers: usize,
     /// How often the runner looks for due jobs when nothing wakes it sooner.
     pub job_poll_interval: Duration,
+    /// What may be accepted while a back office is unavailable.
+    pub stand_in: stand_in::StandInLimits,
 }
 
 impl Default for ServiceSettings {
@@ -151,6 +155,7 @@ impl Default for ServiceSettings {
             job_max_attempts: 5,
             job_workers: 32,
             job_poll_interval: Duration::from_millis(50),
+            stand_in: stand_in::StandInLimits::default(),
         }
     }
 }
@@ -258,6 +263,25 @@ impl Services {
 }
 
 impl Services {
+    /// Like [`Self::call_back_office`], for a call that is safe to repeat (a read): an attempt that
+    /// fails fast for want of an answer is tried again (see `BackOfficeRegistry::call_repeatable`).
+    pub async fn read_back_office<T, F, Fut>(
+        &self,
+        back_office: &BackOfficeId,
+        operation: &'static str,
+        entity: Entity,
+        call: F,
+    ) -> Result<T>
+    where
+        F: Fn(Arc<dyn bankgate_backoffice::BackOffice>) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, BackOfficeError>>,
+    {
+        self.back_offices
+            .call_repeatable(back_office, operation, call)
+            .await
+            .map_err(|e| ServiceError::from_back_office(e, entity))
+    }
+
     /// Calls back office `back_office` through the registry, mapping its failures to service errors
     /// about `entity`.
     pub async fn call_back_office<T, F, Fut>(

@@ -28,7 +28,7 @@ impl Services {
         let asked = links.iter().map(|link| async move {
             let id = &link.back_office_id;
             let board = self
-                .call_back_office(id, "rates.get", Entity::Account, |bo| async move {
+                .read_back_office(id, "rates.get", Entity::Account, |bo| async move {
                     bo.require_rates()?.rate_board().await
                 })
                 .await;

@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 pub use serde_json::json;
 
 pub mod money;
+pub mod outage;
 
 /// The server's "now" when a test starts: a Wednesday, at noon UTC.
 pub const START: OffsetDateTime = datetime!(2025-01-15 12:00 UTC);

@@ -4,6 +4,7 @@
 //! a lease; a job whose node died is claimed again when its lease runs out and resumes from its saga log.
 
 mod records;
+mod recovery;
 
 pub use records::{
     Cancelled, Enqueued, JobClaim, JobKind, JobOutcome, JobRecord, JobState, NewJob,
@@ -21,30 +22,75 @@ use time::OffsetDateTime;
 /// Attempts at queueing before an undo-id collision streak is treated as a fault.
 const ENQUEUE_ATTEMPTS: usize = 8;
 
+/// How long a job's client reference binds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefScope {
+    /// For good: a replay gets the first job whatever became of it (`AFiRemittanceId`).
+    Forever,
+    /// While the job is open; once it has ended, the reference is free for a new job.
+    WhileOpen,
+}
+
 impl Store {
     /// Queues `job` and places its hold in one transaction. Replays of the same client reference return
     /// the first job.
     pub async fn enqueue_job(&self, job: &NewJob) -> Result<Enqueued> {
+        self.enqueue(job, RefScope::Forever).await
+    }
+
+    /// Queues `job` unless a job of the same user, kind and client reference is still open (waiting,
+    /// running or retrying): that one is answered as [`Enqueued::Existing`] and nothing is queued. For
+    /// operations of which one at a time may be pending, such as the deletion of one beneficiary
+    /// (reference: the beneficiary's id). Unlike [`Store::enqueue_job`], a reference binds only while its
+    /// job is open: a job that has ended (done, failed or cancelled) gives its reference up, in the same
+    /// transaction as the new job takes it. The unique index on client references is what makes the
+    /// check and the insert one decision on every engine. Without a reference, it queues as
+    /// [`Store::enqueue_job`] does.
+    pub async fn enqueue_job_unless_open(&self, job: &NewJob) -> Result<Enqueued> {
+        self.enqueue(job, RefScope::WhileOpen).await
+    }
+
+    async fn enqueue(&self, job: &NewJob, scope: RefScope) -> Result<Enqueued> {
         for _ in 0..ENQUEUE_ATTEMPTS {
-            match self.try_enqueue(job).await {
+            match self.try_enqueue(job, scope).await {
                 Err(StoreError::Db(bankgate_db::DbError::Sqlx(e))) if is_unique_violation(&e) => {
                     // An undo-id collision, or a concurrent job with the same client reference: either
                     // way the next attempt sees the world as it now is.
                     continue;
                 }
-                other => return other,
+                // Another request released the same ended job's reference first.
+                Ok(None) => continue,
+                Ok(Some(answer)) => return Ok(answer),
+                Err(e) => return Err(e),
             }
         }
         Err(StoreError::Conflict("could not queue the job"))
     }
 
-    async fn try_enqueue(&self, job: &NewJob) -> Result<Enqueued> {
+    /// One attempt at queueing; None when a concurrent attempt changed the job holding the reference
+    /// (the caller tries again).
+    async fn try_enqueue(&self, job: &NewJob, scope: RefScope) -> Result<Option<Enqueued>> {
         let mut tx = self.db.write().begin().await?;
         if let Some(client_ref) = &job.client_ref {
             if let Some(existing) =
                 find_by_client_ref(&mut tx, &job.user_id, job.kind, client_ref).await?
             {
-                return Ok(Enqueued::Existing(existing));
+                if scope == RefScope::Forever || !existing.state.is_final() {
+                    return Ok(Some(Enqueued::Existing(existing)));
+                }
+                // The ended job gives its reference up to the new one. Guarded by the reference, so
+                // of two requests releasing it at once only one goes on (on PostgreSQL the second
+                // waits for the first's row lock, then sees the reference gone).
+                let released =
+                    query("UPDATE jobs SET client_ref = NULL WHERE id = $1 AND client_ref = $2")
+                        .bind(existing.id.as_str())
+                        .bind(client_ref)
+                        .execute(&mut *tx)
+                        .await?;
+                if released.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
             }
         }
         let now = to_millis(job.queued_at);
@@ -71,11 +117,11 @@ impl Store {
         if let Some(hold) = &job.hold {
             if let Some(refused) = place_hold(&mut tx, &job.id, &job.user_id, hold, now).await? {
                 tx.rollback().await?;
-                return Ok(refused);
+                return Ok(Some(refused));
             }
         }
         tx.commit().await?;
-        Ok(Enqueued::Queued(row.into_record()?))
+        Ok(Some(Enqueued::Queued(row.into_record()?)))
     }
 
     /// Claims up to `limit` due jobs for `node` until `lease_until`, marking them running.
@@ -108,7 +154,7 @@ impl Store {
             .join(", ");
         let sql = format!(
             "WITH due AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE ({claimable}) AND jobs.kind IN ({kinds}) \
-             ORDER BY jobs.due_at LIMIT $4 {lock}) \
+             ORDER BY jobs.due_at, jobs.queued_at LIMIT $4 {lock}) \
              UPDATE jobs SET state = 'running', attempts = jobs.attempts + 1, claimed_by = $1, \
              lease_until = $2, updated_at = $3 FROM due WHERE jobs.id = due.id AND ({claimable}) \
              RETURNING {returning}"

@@ -20,15 +20,18 @@ pub enum JobKind {
     BeneficiaryPayment,
     /// `DELETE /beneficiary/:id`.
     BeneficiaryDeletion,
+    /// `POST /cards/:id/:onoff` accepted while the card's back office was unavailable (stand-in).
+    CardSwitch,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 6] = [
         JobKind::Transfer,
         JobKind::CardPayment,
         JobKind::Remittance,
         JobKind::BeneficiaryPayment,
         JobKind::BeneficiaryDeletion,
+        JobKind::CardSwitch,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -38,6 +41,7 @@ impl JobKind {
             JobKind::Remittance => "remittance",
             JobKind::BeneficiaryPayment => "beneficiary_payment",
             JobKind::BeneficiaryDeletion => "beneficiary_deletion",
+            JobKind::CardSwitch => "card_switch",
         }
     }
 
@@ -112,7 +116,8 @@ pub struct NewJob {
     /// Undoable jobs get a short id users cancel by; generated here, unique per user.
     pub undoable: bool,
     /// The client's own id for the operation (`AFiRemittanceId`): a second job with the same one is
-    /// not queued; the first is returned.
+    /// not queued; the first is returned. Queued with `Store::enqueue_job_unless_open`, only while the
+    /// first has not ended (one pending deletion per beneficiary).
     pub client_ref: Option<String>,
     /// JSON, owned by the service that runs this kind.
     pub payload: String,
@@ -157,12 +162,15 @@ pub struct JobClaim<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Enqueued {
     Queued(JobRecord),
-    /// A job with the same client reference exists; nothing new was queued.
+    /// A job with the same client reference exists (for `Store::enqueue_job_unless_open`, one that has
+    /// not ended); nothing new was queued.
     Existing(JobRecord),
     /// The hold could not be placed: the available balance seen does not cover it.
     InsufficientFunds,
     /// The account's balance moved since the caller read it; read again and retry.
     StaleBalance,
+    /// Accepted in stand-in, the user's money queued that way would exceed the limit.
+    StandInLimit,
 }
 
 /// How a job ended, or that it should be tried again.

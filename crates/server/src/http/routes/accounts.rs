@@ -9,6 +9,7 @@ use crate::http::wire::account::{
 use crate::http::wire::common::dts;
 use crate::http::AppState;
 use crate::services::accounts::AccountView;
+use crate::services::stand_in::any_stand_in;
 use crate::services::{Entity, ServiceError};
 use axum::extract::State;
 use axum::Json;
@@ -34,10 +35,12 @@ pub async fn list_accounts(
     Authenticated(caller): Authenticated,
 ) -> ApiResult<Json<AccountsResponse>> {
     let views = state.services.list_accounts(&caller.user_id).await?;
+    let stand_in = any_stand_in(views.iter().map(|v| v.freshness));
     let accounts = views.into_iter().map(|v| wire(&state, v)).collect();
     let next = state.services.clock.now() + UPDATE_NEXT;
     Ok(Json(AccountsResponse {
         success: true,
+        stand_in,
         accounts,
         dts_update_next: dts(next),
     }))
@@ -57,6 +60,7 @@ pub async fn get_account(
         .get_account(&caller.user_id, &account_id(&id)?)
         .await?;
     Ok(Json(AccountResponse {
+        stand_in: view.freshness.is_stale(),
         account: wire(&state, view),
         success: true,
         user_id: caller.user_id.into_string(),

@@ -8,10 +8,15 @@ use crate::http::wire::card::{
     ReissueBody, RestrictionBody, RestrictionResponse, RestrictionWire,
 };
 use crate::http::wire::common::Success;
+use crate::http::wire::movement::UndoWire;
 use crate::http::AppState;
 use crate::services::auth::Caller;
+use crate::services::card_switch::Switched;
+use crate::services::cards::CardView;
+use crate::services::stand_in::any_stand_in;
 use crate::services::{Entity, ServiceError};
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use bankgate_domain::card::ReissueReason;
 use bankgate_domain::ids::CardId;
@@ -26,10 +31,19 @@ fn wire(state: &AppState, stored: StoredCard) -> CardWire {
     CardWire::new(stored, name)
 }
 
-fn card_response(state: &AppState, caller: Caller, stored: StoredCard) -> Json<CardResponse> {
+fn card_response(
+    state: &AppState,
+    caller: Caller,
+    card: impl Into<CardView>,
+) -> Json<CardResponse> {
+    let card = card.into();
+    let stand_in = card.freshness.is_stale();
+    let mut wire = wire(state, card.stored);
+    wire.is_stale = stand_in;
     Json(CardResponse {
         success: true,
-        card: wire(state, stored),
+        stand_in,
+        card: wire,
         user_id: caller.user_id.into_string(),
     })
 }
@@ -42,9 +56,18 @@ pub async fn list_cards(
     Authenticated(caller): Authenticated,
 ) -> ApiResult<Json<CardsResponse>> {
     let cards = state.services.list_cards(&caller.user_id).await?;
-    let cards = cards.into_iter().map(|c| wire(&state, c)).collect();
+    let stand_in = any_stand_in(cards.iter().map(|c| c.freshness));
+    let cards = cards
+        .into_iter()
+        .map(|c| {
+            let mut wire = wire(&state, c.stored);
+            wire.is_stale = c.freshness.is_stale();
+            wire
+        })
+        .collect();
     Ok(Json(CardsResponse {
         success: true,
+        stand_in,
         cards,
         user_id: caller.user_id.into_string(),
     }))
@@ -166,26 +189,40 @@ pub async fn restrict_card(
     }))
 }
 
-/// Turn the card on or off. `off`: status "blocked", isActive false, nothing is authorised.
+/// Turn the card on or off. `off`: status "blocked", isActive false, nothing is authorised. While the
+/// card's bank is unavailable the switch is queued (202, `queued: true`, `undo`; the card shown is the
+/// stored copy) and made when the bank answers again.
 #[utoipa::path(post, path = "/cards/{AFiCardId}/{onoff}", tag = "cards",
     params(("AFiCardId" = String, Path), ("onoff" = String, Path, description = "\"on\" or \"off\"")),
     responses((status = 200, body = CardSwitchResponse),
+        (status = 202, body = CardSwitchResponse, description = "Queued: the card's bank is unavailable"),
         (status = 404, description = "\"Wrong input to ampliFi.cards.cardOnOff\" or \"Card not found\"", body = ErrorBody)))]
 pub async fn switch_card(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path((id, onoff)): Path<(String, String)>,
-) -> ApiResult<Json<CardSwitchResponse>> {
-    let card = state
+) -> ApiResult<(StatusCode, Json<CardSwitchResponse>)> {
+    let switched = state
         .services
         .switch_card(&caller.user_id, &card_id(&id)?, &onoff)
         .await?;
-    let card = wire(&state, card);
-    Ok(Json(CardSwitchResponse {
+    let (status, card, undo) = match switched {
+        Switched::Done(card) => (StatusCode::OK, wire(&state, card), None),
+        Switched::Queued { card, job } => {
+            let mut card = wire(&state, card);
+            card.is_stale = true;
+            let undo = UndoWire::new(&job, state.services.clock.now());
+            (StatusCode::ACCEPTED, card, Some(undo))
+        }
+    };
+    let body = CardSwitchResponse {
         success: true,
+        queued: undo.is_some(),
+        undo,
         status: card.status.clone(),
         is_active: card.is_active,
         card,
         user_id: caller.user_id.into_string(),
-    }))
+    };
+    Ok((status, Json(body)))
 }

@@ -8,14 +8,27 @@ use crate::http::wire::transaction::{
     TransactionChangesBody, TransactionResponse, TransactionWire,
 };
 use crate::http::AppState;
+use crate::services::stand_in::any_stand_in;
 use crate::services::{Entity, ServiceError};
 use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::Json;
 use bankgate_domain::ids::TransactionId;
 use bankgate_domain::time_format::parse_date;
 
-fn wires(views: Vec<crate::services::accounts::TransactionView>) -> Vec<TransactionWire> {
-    views.into_iter().map(Into::into).collect()
+/// Set on bare-array answers served in stand-in.
+pub const STAND_IN_HEADER: &str = "stand-in";
+
+/// The list as the contract has it, a bare array; with no envelope to carry `standIn`, a stand-in answer
+/// says so in the `Stand-In: true` header (each line also has `isStale`).
+fn wires(
+    views: Vec<crate::services::accounts::TransactionView>,
+) -> (HeaderMap, Json<Vec<TransactionWire>>) {
+    let mut headers = HeaderMap::new();
+    if any_stand_in(views.iter().map(|v| v.freshness)) {
+        headers.insert(STAND_IN_HEADER, HeaderValue::from_static("true"));
+    }
+    (headers, Json(views.into_iter().map(Into::into).collect()))
 }
 
 /// The fewer of: the last 30 transactions, or those of the last 12 months. Newest first.
@@ -26,12 +39,12 @@ pub async fn latest_transactions(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<TransactionWire>>> {
+) -> ApiResult<(HeaderMap, Json<Vec<TransactionWire>>)> {
     let views = state
         .services
         .latest_transactions(&caller.user_id, &account_id(&id)?)
         .await?;
-    Ok(Json(wires(views)))
+    Ok(wires(views))
 }
 
 /// Every transaction valued between two dates (`YYYY-MM-DD`, both inclusive). Newest first.
@@ -42,7 +55,7 @@ pub async fn transactions_between(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path((id, start, end)): Path<(String, String, String)>,
-) -> ApiResult<Json<Vec<TransactionWire>>> {
+) -> ApiResult<(HeaderMap, Json<Vec<TransactionWire>>)> {
     let bad_date = || ServiceError::invalid("INVALID_DATE", "dates must be YYYY-MM-DD");
     let from = parse_date(&start).ok_or_else(bad_date)?;
     let to = parse_date(&end).ok_or_else(bad_date)?;
@@ -50,7 +63,7 @@ pub async fn transactions_between(
         .services
         .transactions_between(&caller.user_id, &account_id(&id)?, from, to)
         .await?;
-    Ok(Json(wires(views)))
+    Ok(wires(views))
 }
 
 /// Set a transaction's `comment` and `labels`. Also reachable with `account` and `transaction` singular.

@@ -10,70 +10,87 @@ use crate::http::wire::movement::{
 };
 use crate::http::AppState;
 use crate::services::movements::plan::MovementResult;
+use crate::services::movements::Accepted;
 use crate::services::ServiceError;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bankgate_store::{JobKind, JobRecord, JobState};
+use bankgate_store::{JobKind, JobState};
 
 const MAX_REMITTANCE_ID_LEN: usize = 64;
 
-fn queued(state: &AppState, job: &JobRecord) -> Json<QueuedResponse> {
-    Json(QueuedResponse {
+/// 200 for an operation accepted as usual; 202 when accepted in stand-in (its bank unavailable).
+fn status_of(accepted: &Accepted) -> StatusCode {
+    if accepted.stand_in {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    }
+}
+
+fn queued(state: &AppState, accepted: &Accepted) -> (StatusCode, Json<QueuedResponse>) {
+    let job = &accepted.job;
+    let body = QueuedResponse {
         success: true,
+        queued: accepted.stand_in,
         undo: UndoWire::new(job, state.services.clock.now()),
         reference: job.id.to_string(),
-    })
+    };
+    (status_of(accepted), Json(body))
 }
 
 /// Move money between two of the user's accounts, at one back office or two, in one currency or two
 /// (converted at the source bank's rate, fixed now). Queued for the undo window; the source's available
 /// balance is held from now.
 #[utoipa::path(post, path = "/transfer/acc2acc", tag = "transfers", request_body = TransferBody,
-    responses((status = 200, body = QueuedResponse), (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "INSUFFICIENT_FUNDS, RATE_UNAVAILABLE")))]
+    responses((status = 200, body = QueuedResponse),
+        (status = 202, body = QueuedResponse, description = "Accepted in stand-in (the source's bank is unavailable): queued: true"), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "INSUFFICIENT_FUNDS, RATE_UNAVAILABLE, STAND_IN_LIMIT")))]
 pub async fn acc2acc(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     JsonBody(body): JsonBody<TransferBody>,
-) -> ApiResult<Json<QueuedResponse>> {
+) -> ApiResult<(StatusCode, Json<QueuedResponse>)> {
     let request = body.into_request()?;
-    let job = state
+    let accepted = state
         .services
         .accept_transfer(&caller.user_id, JobKind::Transfer, request)
         .await?;
-    Ok(queued(&state, &job))
+    Ok(queued(&state, &accepted))
 }
 
 /// Pay a credit-card account from another of the user's accounts. Queued and undoable like a transfer.
 #[utoipa::path(post, path = "/remittance/creditCardPayment", tag = "transfers", request_body = TransferBody,
-    responses((status = 200, body = QueuedResponse), (status = 400, body = ErrorBody),
+    responses((status = 200, body = QueuedResponse),
+        (status = 202, body = QueuedResponse, description = "Accepted in stand-in (the source's bank is unavailable): queued: true"), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn credit_card_payment(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     JsonBody(body): JsonBody<TransferBody>,
-) -> ApiResult<Json<QueuedResponse>> {
+) -> ApiResult<(StatusCode, Json<QueuedResponse>)> {
     let request = body.into_request()?;
-    let job = state
+    let accepted = state
         .services
         .accept_transfer(&caller.user_id, JobKind::CardPayment, request)
         .await?;
-    Ok(queued(&state, &job))
+    Ok(queued(&state, &accepted))
 }
 
 /// Pay a beneficiary, queued and undoable. `AFiRemittanceId` is the client's own id for the payment:
 /// repeating it answers with the first payment's queue entry and pays nothing more.
 #[utoipa::path(post, path = "/remittance/{AFiRemittanceId}", tag = "transfers", request_body = PaymentBody,
     params(("AFiRemittanceId" = String, Path, description = "Chosen by the client; unique per payment")),
-    responses((status = 200, body = RemittanceResponse), (status = 400, body = ErrorBody),
+    responses((status = 200, body = RemittanceResponse),
+        (status = 202, body = RemittanceResponse, description = "Accepted in stand-in: queued: true"), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn remittance(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(remittance_id): Path<String>,
     JsonBody(body): JsonBody<PaymentBody>,
-) -> ApiResult<Json<RemittanceResponse>> {
+) -> ApiResult<(StatusCode, Json<RemittanceResponse>)> {
     let remittance_id = remittance_id.trim().to_owned();
     if remittance_id.is_empty() || remittance_id.len() > MAX_REMITTANCE_ID_LEN {
         return Err(ApiError::bad_request(
@@ -86,19 +103,22 @@ pub async fn remittance(
         .services
         .accept_remittance(&caller.user_id, &remittance_id, request)
         .await?;
-    Ok(Json(RemittanceResponse {
+    let body = RemittanceResponse {
         success: true,
+        queued: accepted.stand_in,
         undo: UndoWire::new(&accepted.job, state.services.clock.now()),
         reference: accepted.job.id.to_string(),
         afi_remittance_id: remittance_id,
         is_replay: accepted.replayed,
-    }))
+    };
+    Ok((status_of(&accepted), Json(body)))
 }
 
 /// Pay a beneficiary now. Not queued and not undoable: the answer comes once the payment is made.
 #[utoipa::path(post, path = "/transfer/acc2ben/{AFiBeneficiaryId}", tag = "transfers", request_body = PaymentBody,
     params(("AFiBeneficiaryId" = String, Path)),
-    responses((status = 200, body = PaymentDoneResponse), (status = 400, body = ErrorBody),
+    responses((status = 200, body = PaymentDoneResponse),
+        (status = 202, body = QueuedResponse, description = "The source's bank is unavailable: queued, paid when it answers"), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "INSUFFICIENT_FUNDS, PAYMENT_FAILED")))]
 pub async fn acc2ben(
     State(state): State<AppState>,
@@ -106,16 +126,20 @@ pub async fn acc2ben(
     Path(beneficiary): Path<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<PaymentBody>,
-) -> ApiResult<Json<PaymentDoneResponse>> {
+) -> ApiResult<Response> {
     let request = body.into_request(Some(beneficiary.trim()))?;
     let retry_key = headers
         .get(IDEMPOTENCY_KEY_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let job = state
+    let accepted = state
         .services
         .pay_beneficiary_now(&caller.user_id, request, retry_key)
         .await?;
+    if accepted.stand_in {
+        return Ok(queued(&state, &accepted).into_response());
+    }
+    let job = accepted.job;
     match job.state {
         JobState::Done => {}
         JobState::Failed => {
@@ -158,5 +182,6 @@ pub async fn acc2ben(
         )),
         currency: amount.currency.to_string(),
         dts_completed: result.debit.completed_at.map(dts),
-    }))
+    })
+    .into_response())
 }

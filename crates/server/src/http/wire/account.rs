@@ -59,6 +59,7 @@ pub struct AccountWire {
 impl AccountWire {
     pub fn new(view: AccountView, back_office_name: String) -> Self {
         let available = view.available();
+        let is_stale = view.freshness.is_stale();
         let s = view.stored;
         let a = s.account;
         AccountWire {
@@ -88,7 +89,7 @@ impl AccountWire {
             dts_opened: dts(a.opened_at),
             dts_updated: dts(a.updated_at),
             dts_refreshed: dts(s.refreshed_at),
-            is_stale: false,
+            is_stale,
         }
     }
 }
@@ -97,6 +98,9 @@ impl AccountWire {
 #[serde(rename_all = "camelCase")]
 pub struct AccountsResponse {
     pub success: bool,
+    /// Present and true when a back office was unavailable and some accounts come from bankgate's store.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stand_in: bool,
     pub accounts: Vec<AccountWire>,
     /// When the client should refresh next.
     pub dts_update_next: String,
@@ -107,6 +111,9 @@ pub struct AccountsResponse {
 pub struct AccountResponse {
     pub account: AccountWire,
     pub success: bool,
+    /// Present and true when the account's back office was unavailable and it comes from bankgate's store.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stand_in: bool,
     pub user_id: String,
 }
 

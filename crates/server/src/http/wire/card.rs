@@ -118,6 +118,9 @@ impl CardWire {
 #[serde(rename_all = "camelCase")]
 pub struct CardsResponse {
     pub success: bool,
+    /// Present and true when a back office was unavailable and some cards come from bankgate's store.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stand_in: bool,
     pub cards: Vec<CardWire>,
     pub user_id: String,
 }
@@ -126,6 +129,9 @@ pub struct CardsResponse {
 #[serde(rename_all = "camelCase")]
 pub struct CardResponse {
     pub success: bool,
+    /// Present and true when the card's back office was unavailable and it comes from bankgate's store.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stand_in: bool,
     pub card: CardWire,
     pub user_id: String,
 }
@@ -135,6 +141,12 @@ pub struct CardResponse {
 #[serde(rename_all = "camelCase")]
 pub struct CardSwitchResponse {
     pub success: bool,
+    /// Present and true when the switch was queued because the card's bank is unavailable.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub queued: bool,
+    /// The queued switch, when it was queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undo: Option<super::movement::UndoWire>,
     pub status: String,
     pub is_active: bool,
     pub card: CardWire,

@@ -149,7 +149,7 @@ pub struct UndoWire {
     /// waiting, running, retrying, done, failed or cancelled.
     #[schema(example = "waiting")]
     pub state: String,
-    /// transfer, card_payment, remittance or beneficiary_deletion.
+    /// transfer, card_payment, remittance, beneficiary_payment, beneficiary_deletion or card_switch.
     pub kind: String,
     /// The operation's id; statement lines it makes carry it as their `reference`.
     pub reference: String,
@@ -183,6 +183,10 @@ impl UndoWire {
 pub struct QueuedResponse {
     /// True: the operation was queued (it runs when its undo window ends).
     pub success: bool,
+    /// Present and true when the account's bank is unavailable (stand-in, status 202): the operation
+    /// runs when it answers again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub queued: bool,
     pub undo: UndoWire,
     /// The operation's id.
     pub reference: String,
@@ -192,6 +196,9 @@ pub struct QueuedResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RemittanceResponse {
     pub success: bool,
+    /// Present and true when accepted in stand-in (status 202).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub queued: bool,
     pub undo: UndoWire,
     pub reference: String,
     #[serde(rename = "AFiRemittanceId")]

@@ -72,6 +72,7 @@ pub struct TransactionWire {
 
 impl From<TransactionView> for TransactionWire {
     fn from(view: TransactionView) -> Self {
+        let is_stale = view.freshness.is_stale();
         let s = view.stored;
         let t = s.transaction;
         let view_movement = view.movement;
@@ -124,7 +125,7 @@ impl From<TransactionView> for TransactionWire {
             dts_value: dts(t.value_at),
             dts_completed: t.completed_at.map(dts),
             dts_refreshed: dts(s.refreshed_at),
-            is_stale: false,
+            is_stale,
         }
     }
 }

@@ -12,7 +12,7 @@ use bankgate_domain::mask::MaskedPan;
 use bankgate_domain::patch::Patch;
 use bankgate_domain::{Currency, Money};
 use bankgate_store::{
-    BeneficiaryRecord, JobKind, JobOutcome, JobRecord, NewBeneficiaryRecord, NewJob,
+    BeneficiaryRecord, Enqueued, JobKind, JobOutcome, JobRecord, NewBeneficiaryRecord, NewJob,
 };
 use serde::{Deserialize, Serialize};
 
@@ -189,16 +189,15 @@ impl Services {
     }
 
     /// Queues the deletion for its undo window. Asked again while a deletion of the same beneficiary is
-    /// still queued, it answers that one: a second entry would make cancelling the first one pointless.
+    /// still queued (or running), it answers that one: a second entry would make cancelling the first one
+    /// pointless. The store decides this in the transaction that queues, so requests racing each other
+    /// get one entry on every engine; a deletion that was cancelled or failed does not stand in the way.
     pub async fn queue_beneficiary_deletion(
         &self,
         user: &UserId,
         id: &BeneficiaryId,
     ) -> Result<JobRecord> {
         self.beneficiary_record(user, id).await?;
-        if let Some(queued) = self.queued_deletion(user, id).await? {
-            return Ok(queued);
-        }
         let payload = to_json(&super::movements::plan::BeneficiaryDeletion {
             beneficiary_id: id.clone(),
         })?;
@@ -210,38 +209,26 @@ impl Services {
             user_id: user.clone(),
             kind: JobKind::BeneficiaryDeletion,
             undoable: true,
-            client_ref: None,
+            // Held only while the deletion is open: one pending deletion per beneficiary.
+            client_ref: Some(id.as_str().to_owned()),
             payload,
             queued_at: now,
             due_at: now + window,
             max_attempts: self.settings.job_max_attempts,
             hold: None,
         };
-        match self.store.enqueue_job(&job).await? {
-            bankgate_store::Enqueued::Queued(job) | bankgate_store::Enqueued::Existing(job) => {
+        match self.store.enqueue_job_unless_open(&job).await? {
+            Enqueued::Queued(job) => {
                 if job.due_at <= now {
                     self.job_wakeup.notify_one();
                 }
                 Ok(job)
             }
+            Enqueued::Existing(job) => Ok(job),
             other => Err(ServiceError::Internal(format!(
                 "queueing a deletion answered {other:?}"
             ))),
         }
-    }
-
-    /// The deletion of `id` still in the undo queue, if there is one.
-    async fn queued_deletion(
-        &self,
-        user: &UserId,
-        id: &BeneficiaryId,
-    ) -> Result<Option<JobRecord>> {
-        let open = self.store.open_undoable_jobs(user).await?;
-        Ok(open.into_iter().find(|job| {
-            job.kind == JobKind::BeneficiaryDeletion
-                && serde_json::from_str::<super::movements::plan::BeneficiaryDeletion>(&job.payload)
-                    .is_ok_and(|d| &d.beneficiary_id == id)
-        }))
     }
 
     pub(crate) async fn execute_beneficiary_deletion(&self, job: &JobRecord) -> Result<JobOutcome> {

@@ -1,5 +1,7 @@
 //! Accepting movements: validating them against the user's accounts, fixing amounts and rate, and queueing
 //! the job with its hold. Nothing reaches a back office's books here; only balances and rates are read.
+//! When the source's back office cannot be asked, the movement is accepted in stand-in: judged by the
+//! last balance it confirmed, within the stand-in limits, and queued to run when it answers again.
 
 use super::plan::{payload_of, MovementPlan, PlannedAccount, PlannedDestination};
 use crate::services::{Entity, Result, ServiceError, Services};
@@ -40,6 +42,8 @@ pub struct PaymentRequest {
 pub struct Accepted {
     pub job: JobRecord,
     pub replayed: bool,
+    /// Accepted while the source's back office was unavailable: it runs when that back office answers.
+    pub stand_in: bool,
 }
 
 impl Services {
@@ -49,7 +53,7 @@ impl Services {
         user: &UserId,
         kind: JobKind,
         request: TransferRequest,
-    ) -> Result<JobRecord> {
+    ) -> Result<Accepted> {
         let source = self.stored_account(user, &request.source).await?;
         let destination = self.stored_account(user, &request.destination).await?;
         if source.id == destination.id {
@@ -76,10 +80,8 @@ impl Services {
             })?,
         };
         let window = self.undo_window(kind);
-        Ok(self
-            .queue_movement(user, kind, plan, None, true, window)
-            .await?
-            .job)
+        self.queue_movement(user, kind, plan, None, true, window)
+            .await
     }
 
     /// Accepts a remittance to a beneficiary. `remittance_id` is the client's id for it: a repeat is
@@ -114,7 +116,7 @@ impl Services {
     }
 
     /// Pays a beneficiary at once (acc2ben): no undo; the request runs the job itself and answers with
-    /// how it ended.
+    /// how it ended. In stand-in it cannot: the payment is queued and the answer says so.
     /// `retry_key` is the request's Idempotency-Key, if it has one: a retry of a payment whose first
     /// answer was lost finds the first payment by it instead of paying again.
     pub async fn pay_beneficiary_now(
@@ -122,18 +124,32 @@ impl Services {
         user: &UserId,
         request: PaymentRequest,
         retry_key: Option<String>,
-    ) -> Result<JobRecord> {
+    ) -> Result<Accepted> {
         let kind = JobKind::BeneficiaryPayment;
         if let Some(key) = &retry_key {
             if let Some(job) = self.store.job_by_client_ref(user, kind, key).await? {
-                return self.run_job_now(&job.id).await;
+                let job = self.run_job_now(&job.id).await?;
+                return Ok(Accepted {
+                    job,
+                    replayed: true,
+                    stand_in: false,
+                });
             }
         }
         let plan = self.payment_plan(user, request).await?;
         let accepted = self
             .queue_movement(user, kind, plan, retry_key, false, INLINE_GRACE)
             .await?;
-        self.run_job_now(&accepted.job.id).await
+        if accepted.stand_in {
+            // Its bank is unavailable: the runner makes the payment when it answers again.
+            self.store
+                .expedite_job(&accepted.job.id, self.clock.now())
+                .await?;
+            self.job_wakeup.notify_one();
+            return Ok(accepted);
+        }
+        let job = self.run_job_now(&accepted.job.id).await?;
+        Ok(Accepted { job, ..accepted })
     }
 
     /// bankgate's id of a statement line a finished job of the user produced on its source account.
@@ -224,7 +240,7 @@ impl Services {
         to: Currency,
     ) -> Result<Rate> {
         let board = self
-            .call_back_office(
+            .read_back_office(
                 &source.back_office_id,
                 "rates.get",
                 Entity::Account,
@@ -240,6 +256,7 @@ impl Services {
     }
 
     /// Places the hold and queues the job, re-reading the balance if an execution moved it meanwhile.
+    /// Accepted in stand-in, the job is undoable whatever `undoable` says.
     async fn queue_movement(
         &self,
         user: &UserId,
@@ -253,13 +270,16 @@ impl Services {
             .map_err(|e| ServiceError::Internal(format!("plan: {e}")))?;
         for _ in 0..STALE_BALANCE_RETRIES {
             let position = self.store.hold_position(&plan.source.account_id).await?;
-            let hold = self.hold_for(&plan, position).await?;
+            let hold = self.hold_for(user, &plan, position).await?;
+            let stand_in = hold.stand_in_limit.is_some();
             let now = self.clock.now();
             let job = NewJob {
                 id: OperationId::generate(),
                 user_id: user.clone(),
                 kind,
-                undoable,
+                // Queued in stand-in, even a payment meant to run at once waits for its bank, and may
+                // be cancelled until it runs.
+                undoable: undoable || stand_in,
                 client_ref: client_ref.clone(),
                 payload: payload.clone(),
                 queued_at: now,
@@ -275,13 +295,18 @@ impl Services {
                     return Ok(Accepted {
                         job,
                         replayed: false,
+                        stand_in,
                     });
                 }
                 Enqueued::Existing(job) => {
                     return Ok(Accepted {
                         job,
                         replayed: true,
+                        stand_in: false,
                     })
+                }
+                Enqueued::StandInLimit => {
+                    return Err(self.over_stand_in_limit_per_user(plan.debit.currency))
                 }
                 Enqueued::InsufficientFunds => {
                     return Err(ServiceError::conflict(
@@ -298,17 +323,33 @@ impl Services {
         ))
     }
 
-    /// The hold on the source, judged by its available balance at its back office, read now.
-    async fn hold_for(&self, plan: &MovementPlan, position: HoldPosition) -> Result<NewHold> {
+    /// The hold on the source, judged by its available balance at its back office, read now; or, when
+    /// the back office is unavailable, by the last balance it confirmed, within the stand-in limits.
+    async fn hold_for(
+        &self,
+        user: &UserId,
+        plan: &MovementPlan,
+        position: HoldPosition,
+    ) -> Result<NewHold> {
         let id_bo = &plan.source.id_bo;
-        let account = self
-            .call_back_office(
+        let asked = self
+            .read_back_office(
                 &plan.source.back_office,
                 "accounts.get",
                 Entity::Account,
                 |bo| async move { bo.require_accounts()?.get_account(id_bo).await },
             )
-            .await?;
+            .await;
+        let (account, stand_in_limit) = match asked {
+            Ok(account) => (account, None),
+            Err(ServiceError::BackOfficeUnavailable) => {
+                let (stored, limit) = self
+                    .stand_in_source(user, &plan.source.account_id, plan.debit)
+                    .await?;
+                (stored.account, Some(limit))
+            }
+            Err(e) => return Err(e),
+        };
         if account.is_closed {
             return Err(ServiceError::conflict(
                 "ACCOUNT_CLOSED",
@@ -320,6 +361,7 @@ impl Services {
             amount: plan.debit,
             available_at_back_office: account.available,
             position,
+            stand_in_limit,
         })
     }
 
@@ -342,6 +384,7 @@ fn same_remittance(job: JobRecord, request: &PaymentRequest) -> Result<Accepted>
         Ok(Accepted {
             job,
             replayed: true,
+            stand_in: false,
         })
     } else {
         Err(ServiceError::IdempotencyMismatch {

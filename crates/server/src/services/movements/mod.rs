@@ -8,4 +8,4 @@ mod execute;
 pub mod plan;
 mod saga;
 
-pub use accept::{PaymentRequest, TransferRequest};
+pub use accept::{Accepted, PaymentRequest, TransferRequest};
