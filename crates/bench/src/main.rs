@@ -6,10 +6,15 @@
 //!   PostgreSQL from `BANKGATE_TEST_POSTGRES_URL` with `--engine postgres`) with many customers:
 //!   `transfers` measures transfers per second end to end with a zero undo window, `bank` runs the
 //!   audited bank test and exits non-zero if the audit finds a problem.
+//! * `chaos` runs the bank test over a cluster (two nodes on one database, two back-office servers)
+//!   while back offices and nodes are killed, slowed and made to fail or drop replies; it prints what
+//!   it did and the audit, and exits non-zero if the audit finds a problem.
 #![forbid(unsafe_code)]
 
 use anyhow::{bail, Context};
 use bankgate_bench::bank::{run_bank, BankOptions};
+use bankgate_bench::chaos::{run_chaos, ChaosOptions};
+use bankgate_bench::cluster::{Cluster, ClusterOptions};
 use bankgate_bench::stats::percentile;
 use bankgate_bench::transfers::{run_transfers, Route, TransferOptions};
 use bankgate_bench::world::{World, WorldOptions};
@@ -81,6 +86,24 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         window_ms: u64,
     },
+    /// The bank test over two nodes and two back-office servers while things go wrong.
+    Chaos {
+        #[arg(long, value_enum, default_value_t = EngineArg::Sqlite)]
+        engine: EngineArg,
+        #[arg(long, default_value_t = 8)]
+        customers: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Times through the list of disruptions.
+        #[arg(long, default_value_t = 2)]
+        rounds: usize,
+        /// How long each disruption lasts, in milliseconds.
+        #[arg(long, default_value_t = 2000)]
+        outage_ms: u64,
+        /// Each submitter's pause between transfers, in milliseconds.
+        #[arg(long, default_value_t = 20)]
+        pace_ms: u64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -121,6 +144,14 @@ impl Figures {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // The in-process nodes log here: warnings and errors unless RUST_LOG says otherwise.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     match Cli::parse().command {
         Command::Reads {
             url,
@@ -223,12 +254,45 @@ async fn main() -> anyhow::Result<()> {
                 cancel_percent,
                 do_now_percent,
                 max_amount_cents: 20_000,
+                pace: Duration::ZERO,
             };
-            let report = run_bank(&world, &options).await?;
+            let mut report = run_bank(&world.clients(), &options).await?;
+            report.check_ledgers(&world.ledger_reports().await?);
             report.print();
             world.stop().await;
             if !report.is_clean() {
                 bail!("the bank audit found problems");
+            }
+            Ok(())
+        }
+        Command::Chaos {
+            engine,
+            customers,
+            concurrency,
+            rounds,
+            outage_ms,
+            pace_ms,
+        } => {
+            let mut cluster =
+                Cluster::start(&ClusterOptions::for_engine(engine.into(), customers)).await?;
+            let options = ChaosOptions {
+                bank: BankOptions {
+                    operations: usize::MAX,
+                    concurrency,
+                    cancel_percent: 20,
+                    do_now_percent: 20,
+                    max_amount_cents: 20_000,
+                    pace: Duration::from_millis(pace_ms),
+                },
+                outage: Duration::from_millis(outage_ms),
+                calm: Duration::from_millis(outage_ms / 2),
+                rounds,
+            };
+            let report = run_chaos(&mut cluster, &options).await?;
+            report.print();
+            cluster.stop().await;
+            if !report.bank.is_clean() {
+                bail!("the chaos audit found problems");
             }
             Ok(())
         }

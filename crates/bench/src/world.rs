@@ -3,10 +3,13 @@
 //! a temp directory, and `customers` users each holding the demo products (USD checking at sandbox-a,
 //! USD savings and EUR at sandbox-b), logged in over HTTP.
 
+use crate::bank::Clients;
+use crate::gateway::Gateway;
 use anyhow::{anyhow, Context};
 use bankgate::app::{start, Running};
 use bankgate::config::Config;
 use bankgate::demo::{seed_customer, DemoCustomer};
+use bankgate::services::Services;
 use bankgate_db::testing::TestDatabase;
 use bankgate_db::{Db, DbOptions, Engine};
 use bankgate_domain::ids::BackOfficeId;
@@ -14,6 +17,10 @@ use bankgate_domain::SystemClock;
 use bankgate_sandbox::{LedgerReport, Sandbox};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long one call keeps trying a node that does not answer.
+pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// How to build the world.
 #[derive(Debug, Clone)]
@@ -38,6 +45,24 @@ pub struct Customer {
     pub user_name: String,
     pub token: String,
     pub accounts: Vec<AccountInfo>,
+}
+
+impl Customer {
+    /// Logs in at `base` and lists the customer's accounts.
+    pub async fn log_in(
+        client: &reqwest::Client,
+        base: &str,
+        user_name: String,
+        password: &str,
+    ) -> anyhow::Result<Customer> {
+        let token = login(client, base, &user_name, password).await?;
+        let accounts = accounts(client, base, &token).await?;
+        Ok(Customer {
+            user_name,
+            token,
+            accounts,
+        })
+    }
 }
 
 pub struct World {
@@ -72,26 +97,8 @@ impl World {
             .build()?;
         let mut customers = Vec::with_capacity(options.customers);
         for i in 0..options.customers {
-            let user_name = format!("customer{i}");
-            let password = format!("password-{i}");
-            let ssn = format!("{:09}", 100_000_000 + i);
-            let customer = DemoCustomer {
-                user_name: &user_name,
-                password: &password,
-                first_name: "Load",
-                last_name: "Tester",
-                ssn: &ssn,
-            };
-            seed_customer(&running.services, &customer)
-                .await
-                .map_err(|e| anyhow!("seeding {user_name}: {e}"))?;
-            let token = login(&client, &base, &user_name, &password).await?;
-            let accounts = accounts(&client, &base, &token).await?;
-            customers.push(Customer {
-                user_name,
-                token,
-                accounts,
-            });
+            let (user_name, password) = seed_load_customer(&running.services, i).await?;
+            customers.push(Customer::log_in(&client, &base, user_name, &password).await?);
         }
         Ok(World {
             base,
@@ -106,6 +113,14 @@ impl World {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The customers, reaching this one node.
+    pub fn clients(&self) -> Clients {
+        Clients {
+            gateway: Gateway::new(self.client.clone(), vec![self.base.clone()], PATIENCE),
+            customers: self.customers.clone(),
+        }
     }
 
     /// The ledger report of each sandbox back office, read from its own database.
@@ -127,6 +142,29 @@ impl World {
             running.stop().await;
         }
     }
+}
+
+/// Load customer `i`'s user name and password.
+pub fn load_credentials(i: usize) -> (String, String) {
+    (format!("customer{i}"), format!("password-{i}"))
+}
+
+/// Creates load customer `i` (`customer{i}`, password `password-{i}`) with the demo products, through
+/// the services of a running node; its user name and password.
+pub async fn seed_load_customer(services: &Services, i: usize) -> anyhow::Result<(String, String)> {
+    let (user_name, password) = load_credentials(i);
+    let ssn = format!("{:09}", 100_000_000 + i);
+    let customer = DemoCustomer {
+        user_name: &user_name,
+        password: &password,
+        first_name: "Load",
+        last_name: "Tester",
+        ssn: &ssn,
+    };
+    seed_customer(services, &customer)
+        .await
+        .map_err(|e| anyhow!("seeding {user_name}: {e}"))?;
+    Ok((user_name, password))
 }
 
 pub async fn login(

@@ -7,6 +7,7 @@
 use bankgate_bench::bank::{run_bank, BankOptions};
 use bankgate_bench::world::{World, WorldOptions};
 use bankgate_db::testing::test_engines;
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_transfers_conserve_money_and_run_exactly_once() {
@@ -26,8 +27,10 @@ async fn concurrent_transfers_conserve_money_and_run_exactly_once() {
             do_now_percent: 25,
             // Large enough that some transfers are refused for want of money.
             max_amount_cents: 25_000,
+            pace: Duration::ZERO,
         };
-        let report = run_bank(&world, &options).await.unwrap();
+        let mut report = run_bank(&world.clients(), &options).await.unwrap();
+        report.check_ledgers(&world.ledger_reports().await.unwrap());
         report.print();
         assert!(report.is_clean(), "{engine:?}: {:?}", report.problems);
         assert_eq!(

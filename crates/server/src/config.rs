@@ -50,6 +50,12 @@ pub struct Config {
     pub job_workers: usize,
     /// How often a node looks for due operations when nothing wakes it sooner, in milliseconds.
     pub job_poll_interval_ms: u64,
+    /// How long a node's claim on a running job lasts; a job whose node died is taken over by another
+    /// node once it runs out. At least four back-office deadlines (one attempt's longest run).
+    pub job_lease_ms: u64,
+    /// How long an Idempotency-Key stays claimed by a request that never answered (its node died)
+    /// before a retry with that key may run.
+    pub idempotency_abandon_ms: u64,
     /// The longest one back-office call may take, in milliseconds.
     pub back_office_deadline_ms: u64,
     /// Unanswered back-office calls in a row that open that back office's circuit.
@@ -84,6 +90,8 @@ impl Default for Config {
             job_max_attempts: 5,
             job_workers: 32,
             job_poll_interval_ms: 50,
+            job_lease_ms: 60_000,
+            idempotency_abandon_ms: 60_000,
             back_office_deadline_ms: 3_000,
             circuit_failures_to_open: 5,
             circuit_cool_down_ms: 5_000,
@@ -140,6 +148,14 @@ impl Config {
         }
         if !(1..=100).contains(&self.job_poll_interval_ms) {
             bail!("job_poll_interval_ms must be 1 to 100, so due operations start within 100 ms");
+        }
+        if self.job_lease_ms < 4 * self.back_office_deadline_ms {
+            bail!(
+                "job_lease_ms must be at least four back_office_deadline_ms, the longest attempt"
+            );
+        }
+        if self.idempotency_abandon_ms == 0 {
+            bail!("idempotency_abandon_ms must be positive");
         }
         if self.login_max_failures_per_user < 1 || self.login_max_failures_per_address < 1 {
             bail!("login failure limits must be at least 1");
@@ -214,6 +230,8 @@ impl Config {
             job_max_attempts: self.job_max_attempts,
             job_workers: self.job_workers,
             job_poll_interval: Duration::from_millis(self.job_poll_interval_ms),
+            job_lease: Duration::from_millis(self.job_lease_ms),
+            idempotency_abandon: Duration::from_millis(self.idempotency_abandon_ms),
             stand_in: crate::services::stand_in::StandInLimits {
                 per_operation: self.stand_in_max_per_operation,
                 per_user: self.stand_in_max_per_user,

@@ -7,6 +7,7 @@
 
 mod common;
 
+use bankgate_domain::Clock;
 use common::money::pair;
 use common::{engines, json, Resp, Session, TestApp};
 use serde_json::Value;
@@ -44,6 +45,42 @@ fn assert_replay_of(again: &Resp, first: &Resp) {
         .header("content-type")
         .unwrap_or_default()
         .starts_with("application/json"));
+}
+
+#[tokio::test]
+async fn a_transfer_retried_after_its_answer_was_never_recorded_is_not_queued_twice() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let demo = app.demo.clone();
+        let ids = app.demo_objects(&demo).await;
+        for (path, key) in [
+            ("/transfer/acc2acc", "move-1"),
+            ("/remittance/creditCardPayment", "card-payment-1"),
+        ] {
+            let body = json!({ "srcAcc": ids.checking, "dstAcc": ids.savings, "amount": "400.00", "currency": "USD" });
+            let first = keyed(&app, &demo, path, key, &body).await;
+            first.success();
+            // The node died after queueing and before recording the answer: the key's record is gone
+            // (abandoned claims end the same way). The retry must find the first movement by its key
+            // rather than queue another.
+            let far = app.clock.now() + Duration::days(365);
+            app.services()
+                .store
+                .prune_idempotency_keys(far)
+                .await
+                .unwrap();
+            let again = keyed(&app, &demo, path, key, &body).await;
+            assert_eq!(again.status, 200, "{}", again.text);
+            assert_eq!(again.json["reference"], first.json["reference"]);
+            assert_eq!(again.json["undo"]["id"], first.json["undo"]["id"]);
+        }
+        assert_eq!(undo_ids(&app, &demo).await.len(), 2);
+        assert_eq!(
+            app.balance(&demo, &ids.checking).await,
+            pair("1000.00", "200.00")
+        );
+        app.stop().await;
+    }
 }
 
 #[tokio::test]

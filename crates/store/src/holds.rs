@@ -193,6 +193,19 @@ pub(crate) async fn release_hold(
     let Some((account, amount, currency, stand_in)) = hold else {
         return Ok(());
     };
+    // Rows are locked in the order placing a hold locks them (the account's total, then the user's
+    // stand-in exposure), so a release and a placement on one account never wait on each other in a
+    // cycle (PostgreSQL would end one of them with "deadlock detected").
+    let bump = match why {
+        HoldRelease::AfterExecution => 1,
+        HoldRelease::Cancelled => 0,
+    };
+    query("UPDATE account_holds SET held_minor = held_minor - $1, version = version + $2 WHERE account_id = $3")
+        .bind(amount)
+        .bind(bump)
+        .bind(&account)
+        .execute(&mut *conn)
+        .await?;
     if stand_in != 0 {
         query(
             "UPDATE stand_in_exposure SET queued_minor = queued_minor - $1 \
@@ -204,15 +217,5 @@ pub(crate) async fn release_hold(
         .execute(&mut *conn)
         .await?;
     }
-    let bump = match why {
-        HoldRelease::AfterExecution => 1,
-        HoldRelease::Cancelled => 0,
-    };
-    query("UPDATE account_holds SET held_minor = held_minor - $1, version = version + $2 WHERE account_id = $3")
-        .bind(amount)
-        .bind(bump)
-        .bind(&account)
-        .execute(&mut *conn)
-        .await?;
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! Responses kept for `Idempotency-Key` replays. The first request with a key claims it (a row with no
 //! response yet); when it ends, its status and body are stored. A repeat with the same request is answered
 //! with that response, one with a different request is refused, and one arriving while the first still
-//! runs is told so. A claim left by a request that never finished (its node died) is taken over after
-//! [`ABANDONED_AFTER_MS`].
+//! runs is told so. A claim left by a request that never finished (its node died) is taken over once it
+//! is older than the caller's `abandoned_after`.
 
 use crate::{Result, Store};
 use bankgate_db::is_unique_violation;
@@ -10,9 +10,6 @@ use bankgate_domain::ids::UserId;
 use bankgate_domain::time_format::to_millis;
 use sqlx::{query, query_as};
 use time::OffsetDateTime;
-
-/// A claim older than this with no response belongs to a request that died.
-pub const ABANDONED_AFTER_MS: i64 = 5 * 60 * 1000;
 
 /// A stored response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +19,7 @@ pub struct StoredResponse {
 }
 
 /// The claim a request holds on its key: only the holder's answer is recorded, so a request that
-/// finished after its claim was taken over (see [`ABANDONED_AFTER_MS`]) changes nothing.
+/// finished after its claim was taken over (see [`Store::begin_idempotent`]) changes nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdempotencyClaim(i64);
 
@@ -39,13 +36,15 @@ pub enum IdempotencyBegin {
 }
 
 impl Store {
-    /// Claims `key` for the request whose fingerprint is `request_hash`, or says why not.
+    /// Claims `key` for the request whose fingerprint is `request_hash`, or says why not. A claim older
+    /// than `abandoned_after` with no response belongs to a request that died, and is taken over.
     pub async fn begin_idempotent(
         &self,
         user: &UserId,
         key: &str,
         request_hash: &str,
         at: OffsetDateTime,
+        abandoned_after: time::Duration,
     ) -> Result<IdempotencyBegin> {
         let now = to_millis(at);
         let inserted = query(
@@ -71,7 +70,8 @@ impl Store {
         .await?;
         let Some((hash, status, body, created_at)) = row else {
             // Pruned between the two statements: the key is free again.
-            return Box::pin(self.begin_idempotent(user, key, request_hash, at)).await;
+            return Box::pin(self.begin_idempotent(user, key, request_hash, at, abandoned_after))
+                .await;
         };
         if hash != request_hash {
             return Ok(IdempotencyBegin::Mismatch);
@@ -81,7 +81,7 @@ impl Store {
                 status: u16::try_from(status).unwrap_or(500),
                 body,
             })),
-            _ if now - created_at > ABANDONED_AFTER_MS => {
+            _ if now - created_at > abandoned_after.whole_milliseconds() as i64 => {
                 let taken = query(
                     "UPDATE idempotency_keys SET created_at = $1 WHERE user_id = $2 AND idem_key = $3 \
                      AND status IS NULL AND created_at = $4",

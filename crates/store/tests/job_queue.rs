@@ -440,6 +440,9 @@ async fn a_reference_held_while_open_queues_once_and_is_freed_when_its_job_ends(
     .await;
 }
 
+/// How old an unanswered Idempotency-Key claim is before a retry takes it over.
+const ABANDON: Duration = Duration::minutes(1);
+
 #[tokio::test]
 async fn idempotency_records_replay_refuse_and_free() {
     with_two_nodes(|a, _b| async move {
@@ -448,9 +451,15 @@ async fn idempotency_records_replay_refuse_and_free() {
             IdempotencyBegin::Fresh(claim) => claim,
             other => panic!("not fresh: {other:?}"),
         };
-        let k1 = fresh(a.begin_idempotent(&user, "k1", "h1", T0).await.unwrap());
+        let k1 = fresh(
+            a.begin_idempotent(&user, "k1", "h1", T0, ABANDON)
+                .await
+                .unwrap(),
+        );
         assert_eq!(
-            a.begin_idempotent(&user, "k1", "h1", T0).await.unwrap(),
+            a.begin_idempotent(&user, "k1", "h1", T0, ABANDON)
+                .await
+                .unwrap(),
             IdempotencyBegin::InFlight
         );
         let response = StoredResponse {
@@ -461,22 +470,48 @@ async fn idempotency_records_replay_refuse_and_free() {
             .await
             .unwrap();
         assert_eq!(
-            a.begin_idempotent(&user, "k1", "h1", T0).await.unwrap(),
+            a.begin_idempotent(&user, "k1", "h1", T0, ABANDON)
+                .await
+                .unwrap(),
             IdempotencyBegin::Replay(response.clone())
         );
         assert_eq!(
-            a.begin_idempotent(&user, "k1", "h2", T0).await.unwrap(),
+            a.begin_idempotent(&user, "k1", "h2", T0, ABANDON)
+                .await
+                .unwrap(),
             IdempotencyBegin::Mismatch
         );
         // A request that ended in a way worth retrying frees its key.
-        let k2 = fresh(a.begin_idempotent(&user, "k2", "h1", T0).await.unwrap());
+        let k2 = fresh(
+            a.begin_idempotent(&user, "k2", "h1", T0, ABANDON)
+                .await
+                .unwrap(),
+        );
         a.abandon_idempotent(&user, "k2", k2).await.unwrap();
-        fresh(a.begin_idempotent(&user, "k2", "h1", T0).await.unwrap());
-        // A claim whose request died is taken over after five minutes; the first request, finishing
-        // late, records nothing, and the taker's answer stands.
-        let first = fresh(a.begin_idempotent(&user, "k3", "h1", T0).await.unwrap());
-        let later = T0 + Duration::minutes(6);
-        let taker = fresh(a.begin_idempotent(&user, "k3", "h1", later).await.unwrap());
+        fresh(
+            a.begin_idempotent(&user, "k2", "h1", T0, ABANDON)
+                .await
+                .unwrap(),
+        );
+        // A claim whose request died is taken over once older than the abandon time; the first
+        // request, finishing late, records nothing, and the taker's answer stands.
+        let first = fresh(
+            a.begin_idempotent(&user, "k3", "h1", T0, ABANDON)
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            a.begin_idempotent(&user, "k3", "h1", T0 + ABANDON, ABANDON)
+                .await
+                .unwrap(),
+            IdempotencyBegin::InFlight
+        );
+        let later = T0 + ABANDON + Duration::milliseconds(1);
+        let taker = fresh(
+            a.begin_idempotent(&user, "k3", "h1", later, ABANDON)
+                .await
+                .unwrap(),
+        );
         let late = StoredResponse {
             status: 500,
             body: "late".into(),
@@ -486,14 +521,18 @@ async fn idempotency_records_replay_refuse_and_free() {
             .await
             .unwrap();
         assert_eq!(
-            a.begin_idempotent(&user, "k3", "h1", later).await.unwrap(),
+            a.begin_idempotent(&user, "k3", "h1", later, ABANDON)
+                .await
+                .unwrap(),
             IdempotencyBegin::InFlight
         );
         a.complete_idempotent(&user, "k3", taker, &response)
             .await
             .unwrap();
         assert_eq!(
-            a.begin_idempotent(&user, "k3", "h1", later).await.unwrap(),
+            a.begin_idempotent(&user, "k3", "h1", later, ABANDON)
+                .await
+                .unwrap(),
             IdempotencyBegin::Replay(response)
         );
         // Pruning forgets old keys only.

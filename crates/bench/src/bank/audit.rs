@@ -1,25 +1,18 @@
 //! The bank test's audit of the end state, from what the API shows: each accepted transfer's statement
 //! lines (found by its reference), every account's balances, and the transfer's recorded rate.
 
-use super::{Accepted, BankReport};
-use crate::world::World;
+use super::{Accepted, BankReport, Clients};
 use anyhow::Context;
 use bankgate_domain::{Currency, Money, Rate};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 /// Each account's (native, available) in minor units.
-pub(super) async fn balances(world: &World) -> anyhow::Result<HashMap<String, (Money, Money)>> {
+pub(super) async fn balances(clients: &Clients) -> anyhow::Result<HashMap<String, (Money, Money)>> {
     let mut all = HashMap::new();
-    for customer in &world.customers {
-        let answer: Value = world
-            .client
-            .get(world.url("/accounts"))
-            .header("token", &customer.token)
-            .send()
-            .await?
-            .json()
-            .await?;
+    for customer in &clients.customers {
+        let answer = clients.gateway.get("/accounts", &customer.token).await;
+        let answer = read_answer(answer)?;
         for account in answer["accounts"].as_array().context("accounts")? {
             let balance = &account["balance"];
             let currency = Currency::parse(balance["currency"].as_str().unwrap_or_default())?;
@@ -35,6 +28,17 @@ pub(super) async fn balances(world: &World) -> anyhow::Result<HashMap<String, (M
     Ok(all)
 }
 
+/// The body of a successful read, or why there is none.
+fn read_answer(answer: crate::gateway::Answer) -> anyhow::Result<Value> {
+    anyhow::ensure!(
+        answer.status == 200,
+        "a read failed: {} {}",
+        answer.status,
+        answer.body
+    );
+    Ok(answer.body)
+}
+
 fn decimal(value: &Value, currency: Currency) -> anyhow::Result<Money> {
     Ok(Money::parse_decimal(&value.to_string(), currency)?)
 }
@@ -43,24 +47,17 @@ fn decimal(value: &Value, currency: Currency) -> anyhow::Result<Money> {
 type Line = (String, Money, Option<Rate>);
 
 /// Every line with a bankgate operation reference, per reference.
-async fn bankgate_lines(world: &World) -> anyhow::Result<HashMap<String, Vec<Line>>> {
+async fn bankgate_lines(clients: &Clients) -> anyhow::Result<HashMap<String, Vec<Line>>> {
     let today = time::OffsetDateTime::now_utc().date();
     let (from, to) = (
         today.previous_day().unwrap_or(today),
         today.next_day().unwrap_or(today),
     );
     let mut lines: HashMap<String, Vec<Line>> = HashMap::new();
-    for customer in &world.customers {
+    for customer in &clients.customers {
         for account in &customer.accounts {
             let path = format!("/accounts/{}/transactions/{from}/{to}", account.id);
-            let answer: Value = world
-                .client
-                .get(world.url(&path))
-                .header("token", &customer.token)
-                .send()
-                .await?
-                .json()
-                .await?;
+            let answer = read_answer(clients.gateway.get(&path, &customer.token).await)?;
             for line in answer.as_array().context("transactions")? {
                 let reference = line["reference"].as_str().unwrap_or_default();
                 if !reference.starts_with("bgopr") {
@@ -84,25 +81,19 @@ async fn bankgate_lines(world: &World) -> anyhow::Result<HashMap<String, Vec<Lin
 }
 
 pub(super) async fn audit(
-    world: &World,
+    clients: &Clients,
     accepted: &[Accepted],
     before: &HashMap<String, (Money, Money)>,
     report: &mut BankReport,
 ) -> anyhow::Result<()> {
-    let lines = bankgate_lines(world).await?;
+    let lines = bankgate_lines(clients).await?;
     let mut known = std::collections::HashSet::new();
     for op in accepted {
         known.insert(op.reference.clone());
-        let customer = &world.customers[op.customer];
-        let state: Value = world
-            .client
-            .get(world.url(&format!("/undo/{}", op.undo_id)))
-            .header("token", &customer.token)
-            .send()
-            .await?
-            .json()
-            .await?;
-        let state = state["undo"]["state"]
+        let customer = &clients.customers[op.customer];
+        let path = format!("/undo/{}", op.undo_id);
+        let undo = read_answer(clients.gateway.get(&path, &customer.token).await)?;
+        let state = undo["undo"]["state"]
             .as_str()
             .unwrap_or("missing")
             .to_owned();
@@ -122,9 +113,9 @@ pub(super) async fn audit(
             }
             "failed" => {
                 report.failed += 1;
-                report
-                    .problems
-                    .push(format!("transfer {} failed", op.reference));
+                let reason = undo["undo"]["reason"].as_str().unwrap_or("none given");
+                *report.failures.entry(reason.to_owned()).or_default() += 1;
+                check_nothing_moved(op, &mine, report);
             }
             other => {
                 report.lost += 1;
@@ -145,7 +136,7 @@ pub(super) async fn audit(
             .problems
             .push(format!("movement {reference} was never accepted"));
     }
-    let after = balances(world).await?;
+    let after = balances(clients).await?;
     let mut movement: BTreeMap<String, i64> = BTreeMap::new();
     for line in lines.values().flatten() {
         *movement.entry(line.1.currency.to_string()).or_default() += line.1.minor;
@@ -179,6 +170,20 @@ pub(super) async fn audit(
         }
     }
     Ok(())
+}
+
+/// A failed transfer left no line, or a debit and its reversal: nothing moved on any account.
+fn check_nothing_moved(op: &Accepted, lines: &[Line], report: &mut BankReport) {
+    let mut net: HashMap<&str, i64> = HashMap::new();
+    for (account, amount, _) in lines {
+        *net.entry(account.as_str()).or_default() += amount.minor;
+    }
+    if net.values().any(|sum| *sum != 0) {
+        report.problems.push(format!(
+            "failed transfer {} moved money: {lines:?}",
+            op.reference
+        ));
+    }
 }
 
 fn check_executed(op: &Accepted, lines: &[Line], report: &mut BankReport) {

@@ -159,9 +159,11 @@ impl Services {
         key: &str,
         fingerprint: &str,
     ) -> Result<IdempotencyBegin> {
+        let abandoned_after = time::Duration::try_from(self.settings.idempotency_abandon)
+            .unwrap_or(time::Duration::MAX);
         Ok(self
             .store
-            .begin_idempotent(user, key, fingerprint, self.clock.now())
+            .begin_idempotent(user, key, fingerprint, self.clock.now(), abandoned_after)
             .await?)
     }
 

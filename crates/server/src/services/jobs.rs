@@ -13,8 +13,6 @@ use time::Duration;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
-/// How long a claim lasts before another node may take the job over (its runner having died).
-const LEASE: Duration = Duration::seconds(60);
 /// The first retry waits this long; each next one twice as long, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF_MS: i64 = 500;
 const MAX_BACKOFF: Duration = Duration::seconds(60);
@@ -150,7 +148,7 @@ impl Services {
         let now = self.clock.now();
         if let Some(job) = self
             .store
-            .claim_job(id, &self.node_id, now, now + LEASE)
+            .claim_job(id, &self.node_id, now, now + self.settings.job_lease)
             .await?
         {
             if let Some(done) = self.run_claimed_job(job).await? {
@@ -245,7 +243,12 @@ async fn claim_and_run(services: &Services, slots: &Arc<Semaphore>, free: usize)
     let limit = u32::try_from(free).unwrap_or(u32::MAX);
     let jobs = match services
         .store
-        .claim_due_jobs(&services.node_id, now, now + LEASE, limit)
+        .claim_due_jobs(
+            &services.node_id,
+            now,
+            now + services.settings.job_lease,
+            limit,
+        )
         .await
     {
         Ok(jobs) => jobs,

@@ -138,6 +138,10 @@ pub struct ServiceSettings {
     pub job_workers: usize,
     /// How often the runner looks for due jobs when nothing wakes it sooner.
     pub job_poll_interval: Duration,
+    /// How long a claim on a running job lasts before another node may take the job over.
+    pub job_lease: Duration,
+    /// How long an Idempotency-Key claimed by a request that never answered blocks its retries.
+    pub idempotency_abandon: Duration,
     /// What may be accepted while a back office is unavailable.
     pub stand_in: stand_in::StandInLimits,
 }
@@ -155,6 +159,8 @@ impl Default for ServiceSettings {
             job_max_attempts: 5,
             job_workers: 32,
             job_poll_interval: Duration::from_millis(50),
+            job_lease: Duration::from_secs(60),
+            idempotency_abandon: Duration::from_secs(60),
             stand_in: stand_in::StandInLimits::default(),
         }
     }

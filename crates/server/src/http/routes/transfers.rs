@@ -29,6 +29,16 @@ fn status_of(accepted: &Accepted) -> StatusCode {
     }
 }
 
+/// The request's Idempotency-Key, kept with the job it queues: a retry whose first answer was lost
+/// finds that job by it, even on another node and even after the key's claim was abandoned, instead of
+/// queueing the movement twice.
+fn retry_key(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(IDEMPOTENCY_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 fn queued(state: &AppState, accepted: &Accepted) -> (StatusCode, Json<QueuedResponse>) {
     let job = &accepted.job;
     let body = QueuedResponse {
@@ -50,12 +60,18 @@ fn queued(state: &AppState, accepted: &Accepted) -> (StatusCode, Json<QueuedResp
 pub async fn acc2acc(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<TransferBody>,
 ) -> ApiResult<(StatusCode, Json<QueuedResponse>)> {
     let request = body.into_request()?;
     let accepted = state
         .services
-        .accept_transfer(&caller.user_id, JobKind::Transfer, request)
+        .accept_transfer(
+            &caller.user_id,
+            JobKind::Transfer,
+            request,
+            retry_key(&headers),
+        )
         .await?;
     Ok(queued(&state, &accepted))
 }
@@ -68,12 +84,18 @@ pub async fn acc2acc(
 pub async fn credit_card_payment(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<TransferBody>,
 ) -> ApiResult<(StatusCode, Json<QueuedResponse>)> {
     let request = body.into_request()?;
     let accepted = state
         .services
-        .accept_transfer(&caller.user_id, JobKind::CardPayment, request)
+        .accept_transfer(
+            &caller.user_id,
+            JobKind::CardPayment,
+            request,
+            retry_key(&headers),
+        )
         .await?;
     Ok(queued(&state, &accepted))
 }
@@ -128,13 +150,9 @@ pub async fn acc2ben(
     JsonBody(body): JsonBody<PaymentBody>,
 ) -> ApiResult<Response> {
     let request = body.into_request(Some(beneficiary.trim()))?;
-    let retry_key = headers
-        .get(IDEMPOTENCY_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     let accepted = state
         .services
-        .pay_beneficiary_now(&caller.user_id, request, retry_key)
+        .pay_beneficiary_now(&caller.user_id, request, retry_key(&headers))
         .await?;
     if accepted.stand_in {
         return Ok(queued(&state, &accepted).into_response());

@@ -53,7 +53,11 @@ impl Services {
         user: &UserId,
         kind: JobKind,
         request: TransferRequest,
+        retry_key: Option<String>,
     ) -> Result<Accepted> {
+        if let Some(first) = self.queued_before(user, kind, retry_key.as_deref()).await? {
+            return Ok(first);
+        }
         let source = self.stored_account(user, &request.source).await?;
         let destination = self.stored_account(user, &request.destination).await?;
         if source.id == destination.id {
@@ -80,8 +84,28 @@ impl Services {
             })?,
         };
         let window = self.undo_window(kind);
-        self.queue_movement(user, kind, plan, None, true, window)
+        self.queue_movement(user, kind, plan, retry_key, true, window)
             .await
+    }
+
+    /// The job an earlier request with the same Idempotency-Key queued, if any. It is looked up before
+    /// anything is judged, because the first request's own hold may since have left too little money
+    /// for the repeat to pass.
+    async fn queued_before(
+        &self,
+        user: &UserId,
+        kind: JobKind,
+        retry_key: Option<&str>,
+    ) -> Result<Option<Accepted>> {
+        let Some(key) = retry_key else {
+            return Ok(None);
+        };
+        let first = self.store.job_by_client_ref(user, kind, key).await?;
+        Ok(first.map(|job| Accepted {
+            job,
+            replayed: true,
+            stand_in: false,
+        }))
     }
 
     /// Accepts a remittance to a beneficiary. `remittance_id` is the client's id for it: a repeat is
@@ -126,15 +150,9 @@ impl Services {
         retry_key: Option<String>,
     ) -> Result<Accepted> {
         let kind = JobKind::BeneficiaryPayment;
-        if let Some(key) = &retry_key {
-            if let Some(job) = self.store.job_by_client_ref(user, kind, key).await? {
-                let job = self.run_job_now(&job.id).await?;
-                return Ok(Accepted {
-                    job,
-                    replayed: true,
-                    stand_in: false,
-                });
-            }
+        if let Some(first) = self.queued_before(user, kind, retry_key.as_deref()).await? {
+            let job = self.run_job_now(&first.job.id).await?;
+            return Ok(Accepted { job, ..first });
         }
         let plan = self.payment_plan(user, request).await?;
         let accepted = self
