@@ -1,7 +1,8 @@
 //! Load generators and the bank test for bankgate: an in-process world of customers (`world`), the
 //! audited bank run (`bank`) and the transfer throughput run (`transfers`); a cluster of nodes and
 //! back-office servers that can be killed and restarted (`cluster`), the calls that reach it
-//! (`gateway`), and the bank run under disruption (`chaos`). The `bankgate-bench` binary
+//! (`gateway`), the bank run under disruption (`chaos`), and push delivery to many WebSocket clients
+//! (`push`). The `bankgate-bench` binary
 //! prints their figures; the bench crate's tests run the bank test on every engine.
 #![forbid(unsafe_code)]
 
@@ -9,6 +10,7 @@ pub mod bank;
 pub mod chaos;
 pub mod cluster;
 pub mod gateway;
+pub mod push;
 pub mod stats;
 pub mod transfers;
 pub mod world;

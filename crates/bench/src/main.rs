@@ -6,6 +6,8 @@
 //!   PostgreSQL from `BANKGATE_TEST_POSTGRES_URL` with `--engine postgres`) with many customers:
 //!   `transfers` measures transfers per second end to end with a zero undo window, `bank` runs the
 //!   audited bank test and exits non-zero if the audit finds a problem.
+//! * `push` connects many WebSocket clients to an in-process bankgate and measures the delay from a
+//!   change's commit to its arrival at every client of its user, and memory per connection.
 //! * `chaos` runs the bank test over a cluster (two nodes on one database, two back-office servers)
 //!   while back offices and nodes are killed, slowed and made to fail or drop replies; it prints what
 //!   it did and the audit, and exits non-zero if the audit finds a problem.
@@ -15,6 +17,7 @@ use anyhow::{bail, Context};
 use bankgate_bench::bank::{run_bank, BankOptions};
 use bankgate_bench::chaos::{run_chaos, ChaosOptions};
 use bankgate_bench::cluster::{Cluster, ClusterOptions};
+use bankgate_bench::push::{run_push, PushOptions};
 use bankgate_bench::stats::percentile;
 use bankgate_bench::transfers::{run_transfers, Route, TransferOptions};
 use bankgate_bench::world::{World, WorldOptions};
@@ -85,6 +88,19 @@ enum Command {
         /// Undo window in milliseconds.
         #[arg(long, default_value_t = 300)]
         window_ms: u64,
+    },
+    /// Push: many WebSocket clients, then changes; delay from commit to arrival, and memory.
+    Push {
+        #[arg(long, default_value_t = 1000)]
+        clients: usize,
+        /// Customers the clients are spread over (each has clients / customers apps connected).
+        #[arg(long, default_value_t = 100)]
+        customers: usize,
+        #[arg(long, default_value_t = 300)]
+        changes: usize,
+        /// Pause between changes, in milliseconds.
+        #[arg(long, default_value_t = 10)]
+        pace_ms: u64,
     },
     /// The bank test over two nodes and two back-office servers while things go wrong.
     Chaos {
@@ -263,6 +279,29 @@ async fn main() -> anyhow::Result<()> {
             if !report.is_clean() {
                 bail!("the bank audit found problems");
             }
+            Ok(())
+        }
+        Command::Push {
+            clients,
+            customers,
+            changes,
+            pace_ms,
+        } => {
+            let world = World::start(&WorldOptions {
+                engine: Engine::Sqlite,
+                customers,
+                undo_window_ms: 10_000,
+                job_workers: 8,
+            })
+            .await?;
+            let options = PushOptions {
+                clients,
+                changes,
+                pace: Duration::from_millis(pace_ms),
+            };
+            let figures = run_push(&world, &options).await?;
+            figures.print();
+            world.stop().await;
             Ok(())
         }
         Command::Chaos {

@@ -108,6 +108,9 @@ id_type!(
     /// One money operation or queued action (a transfer, a remittance, a beneficiary deletion): the
     /// durable job that carries it out, and the `reference` front ends and back offices see.
     OperationId, "opr");
+id_type!(
+    /// A message between a user and support (`AFiMessageId`).
+    MessageId, "msg");
 
 /// The id a back office gives to one of its own objects (`accountIdBO`, `cardIdBO`, ...). Opaque to bankgate.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,11 +1,14 @@
 //! The operations listener, on its own port: Prometheus metrics, readiness with each back office's
-//! health, and bearer-token admin routes such as the sandbox card-authorization simulator.
+//! health, and bearer-token admin routes: the sandbox card-authorization simulator, a back office's
+//! maintenance switch, and support's messages to users.
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBody;
 use crate::http::wire::common::DecimalInput;
+use crate::http::wire::message::MessageResponse;
 use crate::metrics::Metrics;
 use crate::services::admin::{PurchaseResult, PurchaseSimulation};
+use crate::services::messages::SupportMessage;
 use crate::services::{Entity, ServiceError, Services};
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
@@ -13,9 +16,10 @@ use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bankgate_domain::ids::{BackOfficeId, CardId};
+use bankgate_domain::ids::{BackOfficeId, CardId, UserId};
 use bankgate_domain::time_format::parse_dts;
 use bankgate_domain::Currency;
+use bankgate_store::MessageDetails;
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -42,6 +46,10 @@ pub fn router(services: Services, metrics: Arc<Metrics>, token: Option<String>) 
         .route(
             "/admin/back-offices/{id}/maintenance",
             axum::routing::put(set_maintenance),
+        )
+        .route(
+            "/admin/users/{id}/messages",
+            axum::routing::put(send_support_message),
         )
         .layer(from_fn_with_state(state.clone(), require_token));
     Router::new()
@@ -182,6 +190,45 @@ async fn set_maintenance(
         success: true,
         id: id.to_string(),
         circuit,
+    }))
+}
+
+/// A message from support to a user.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SupportMessageBody {
+    text: String,
+    title: Option<String>,
+    href: Option<String>,
+    category: Option<String>,
+    severity: Option<String>,
+    message_priority_code: Option<String>,
+    dedup_code: Option<String>,
+}
+
+/// Support replies to a user (`AFiUserId` in the path): stored in the user's messages and pushed to
+/// their connected apps.
+async fn send_support_message(
+    State(state): State<AdminState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    JsonBody(body): JsonBody<SupportMessageBody>,
+) -> ApiResult<Json<MessageResponse>> {
+    let user = UserId::parse(id.trim()).ok_or(ServiceError::NotFound(Entity::User))?;
+    let reply = SupportMessage {
+        text: body.text,
+        details: MessageDetails {
+            title: body.title,
+            href: body.href,
+            category: body.category,
+            severity: body.severity,
+            priority_code: body.message_priority_code,
+        },
+        dedup_code: body.dedup_code,
+    };
+    let message = state.services.send_from_support(&user, &reply).await?;
+    Ok(Json(MessageResponse {
+        success: true,
+        message: (&message).into(),
     }))
 }
 

@@ -3,6 +3,7 @@
 //! listeners until shutdown. Tests use [`start`] with port 0 and a fresh database.
 
 use crate::config::Config;
+use crate::cross_node::spawn_event_listener;
 use crate::http::paths::normalize_request;
 use crate::metrics::Metrics;
 use crate::services::jobs::spawn_job_runner;
@@ -13,7 +14,7 @@ use axum::extract::Request;
 use axum::ServiceExt;
 use bankgate_backoffice::BackOfficeRegistry;
 use bankgate_backoffice_http::HttpBackOffice;
-use bankgate_db::{Db, DbOptions};
+use bankgate_db::{Db, DbOptions, Engine};
 use bankgate_domain::ids::BackOfficeId;
 use bankgate_domain::Clock;
 use bankgate_sandbox::Sandbox;
@@ -71,6 +72,8 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
     job_runner: JoinHandle<()>,
+    /// Hears other nodes' events (PostgreSQL only).
+    event_listener: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -81,6 +84,9 @@ impl Running {
             let _ = task.await;
         }
         let _ = self.job_runner.await;
+        if let Some(listener) = self.event_listener {
+            let _ = listener.await;
+        }
     }
 
     /// Waits until both listeners end (after [`Running::stop`] or a fatal error).
@@ -126,6 +132,21 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let api = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(api);
     let ops = admin::router(services.clone(), metrics, admin_token).into_make_service();
     let job_runner = spawn_job_runner(services.clone(), stopped.clone());
+    {
+        // Push connections never end by themselves; graceful shutdown waits for them.
+        let (services, mut stopped) = (services.clone(), stopped.clone());
+        tokio::spawn(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+            services.begin_stopping();
+        });
+    }
+    let event_listener = (services.store.db().engine() == Engine::Postgres).then(|| {
+        spawn_event_listener(
+            config.database_url.clone(),
+            services.store.clone(),
+            stopped.clone(),
+        )
+    });
     let tasks = vec![
         tokio::spawn(
             axum::serve(public, api)
@@ -146,6 +167,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         shutdown,
         tasks,
         job_runner,
+        event_listener,
     })
 }
 

@@ -56,6 +56,9 @@ pub struct Config {
     /// How long an Idempotency-Key stays claimed by a request that never answered (its node died)
     /// before a retry with that key may run.
     pub idempotency_abandon_ms: u64,
+    /// How often an idle push connection (`/events`, `/socket`) gets a heartbeat and its session is
+    /// checked, in milliseconds.
+    pub push_heartbeat_ms: u64,
     /// The longest one back-office call may take, in milliseconds.
     pub back_office_deadline_ms: u64,
     /// Unanswered back-office calls in a row that open that back office's circuit.
@@ -92,6 +95,7 @@ impl Default for Config {
             job_poll_interval_ms: 50,
             job_lease_ms: 60_000,
             idempotency_abandon_ms: 60_000,
+            push_heartbeat_ms: 15_000,
             back_office_deadline_ms: 3_000,
             circuit_failures_to_open: 5,
             circuit_cool_down_ms: 5_000,
@@ -154,8 +158,8 @@ impl Config {
                 "job_lease_ms must be at least four back_office_deadline_ms, the longest attempt"
             );
         }
-        if self.idempotency_abandon_ms == 0 {
-            bail!("idempotency_abandon_ms must be positive");
+        if self.idempotency_abandon_ms == 0 || self.push_heartbeat_ms == 0 {
+            bail!("idempotency_abandon_ms and push_heartbeat_ms must be positive");
         }
         if self.login_max_failures_per_user < 1 || self.login_max_failures_per_address < 1 {
             bail!("login failure limits must be at least 1");
@@ -232,6 +236,7 @@ impl Config {
             job_poll_interval: Duration::from_millis(self.job_poll_interval_ms),
             job_lease: Duration::from_millis(self.job_lease_ms),
             idempotency_abandon: Duration::from_millis(self.idempotency_abandon_ms),
+            push_heartbeat: Duration::from_millis(self.push_heartbeat_ms),
             stand_in: crate::services::stand_in::StandInLimits {
                 per_operation: self.stand_in_max_per_operation,
                 per_user: self.stand_in_max_per_user,

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod app;
 pub mod config;
+pub mod cross_node;
 pub mod demo;
 pub mod http;
 pub mod metrics;

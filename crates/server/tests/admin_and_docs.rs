@@ -52,6 +52,12 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("post", "/undo/now"),
     ("post", "/undo/now/{id}"),
     ("get", "/rates"),
+    ("get", "/messages"),
+    ("put", "/messages"),
+    ("get", "/messages/{dtsStart}"),
+    ("post", "/message/read/{AFiMessageId}"),
+    ("get", "/events"),
+    ("get", "/socket"),
     ("get", "/openapi.json"),
     ("get", "/docs"),
 ];

@@ -1,6 +1,7 @@
 //! bankgate's own store: users and their back-office links, devices, sessions, login throttling, and the
 //! middleware's copy of every back-office object that passes through (accounts, cards, transactions),
-//! each kept whole with when it was last confirmed.
+//! each kept whole with when it was last confirmed; the job queue and holds behind money movement; the
+//! event log behind push, and messages.
 //!
 //! One implementation serves SQLite and PostgreSQL through [`bankgate_db::Db`]; the store contract suite
 //! in `tests/` runs against both. Methods are use-case shaped and do their own transactions.
@@ -10,20 +11,24 @@ mod accounts;
 mod beneficiaries;
 mod cache;
 mod cards;
+mod events;
 mod holds;
 mod idempotency;
 mod jobs;
 mod json;
 pub mod memo;
+mod messages;
 mod records;
 mod sessions;
 mod transactions;
 mod users;
 
 pub use beneficiaries::{BeneficiaryRecord, NewBeneficiaryRecord};
+pub use events::{EventKind, EventRecord, EVENTS_CHANNEL};
 pub use holds::{HoldPosition, NewHold};
 pub use idempotency::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
 pub use jobs::{Cancelled, Enqueued, JobClaim, JobKind, JobOutcome, JobRecord, JobState, NewJob};
+pub use messages::{MessageDetails, MessageRecord, NewMessage};
 pub use records::*;
 
 use bankgate_db::{Db, DbError};
@@ -63,6 +68,8 @@ pub struct Store {
     /// This node's memo of the last recorded copy of each object, so that refreshing an unchanged object
     /// costs no query (see `cache.rs`).
     copies: std::sync::Arc<cache::CopyMemo>,
+    /// Hints that a user has new events, for this node's push connections (see `events.rs`).
+    announcements: tokio::sync::broadcast::Sender<bankgate_domain::ids::UserId>,
 }
 
 impl std::fmt::Debug for Store {
@@ -81,6 +88,7 @@ impl Store {
         Ok(Store {
             db,
             copies: std::sync::Arc::new(cache::new_copy_memo()),
+            announcements: tokio::sync::broadcast::Sender::new(4096),
         })
     }
 

@@ -87,6 +87,7 @@ fn not_found(entity: Entity) -> ApiError {
         Entity::Device => ("DEVICE_NOT_FOUND", "Device not found"),
         Entity::Beneficiary => ("BENEFICIARY_NOT_FOUND", "Beneficiary not found"),
         Entity::Undo => ("UNDO_NOT_FOUND", "No such queued action"),
+        Entity::Message => ("MESSAGE_NOT_FOUND", "Message not found"),
     };
     ApiError::not_found(code, message)
 }

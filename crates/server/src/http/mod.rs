@@ -16,8 +16,8 @@ use axum::middleware::from_fn_with_state;
 use axum::Router;
 use error::ApiError;
 use routes::{
-    accounts, beneficiaries, cards, devices, docs, ping, rates, token, transactions, transfers,
-    undo, user,
+    accounts, beneficiaries, cards, devices, docs, messages, ping, push, rates, token,
+    transactions, transfers, undo, user,
 };
 use std::sync::Arc;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -101,6 +101,11 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(undo::undo_now))
         .routes(routes!(undo::undo_all_now))
         .routes(routes!(rates::get_rates))
+        .routes(routes!(messages::list_messages, messages::send_message))
+        .routes(routes!(messages::messages_since))
+        .routes(routes!(messages::read_message))
+        .routes(routes!(push::events))
+        .routes(routes!(push::socket))
         .routes(routes!(docs::openapi_json))
         .routes(routes!(docs::docs_page))
 }

@@ -8,7 +8,7 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use bankgate_domain::ids::{DeviceId, UserId};
-use bankgate_store::{DeviceLogin, SessionRecord};
+use bankgate_store::{DeviceLogin, EventKind, SessionRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -228,10 +228,37 @@ impl Services {
     }
 
     pub async fn logout(&self, caller: &Caller) -> Result<()> {
-        self.store
-            .revoke_session(&caller.token_hash, self.clock.now())
-            .await?;
+        let now = self.clock.now();
+        self.store.revoke_session(&caller.token_hash, now).await?;
         self.memos.sessions.remove(&caller.token_hash);
+        // Open push connections on this session close (on every node).
+        self.store
+            .record_event(
+                &caller.user_id,
+                EventKind::Session,
+                caller.device_id.as_str(),
+                now,
+            )
+            .await?;
         Ok(())
+    }
+
+    /// Whether a push connection's session still stands, asked of the store (a logout or a barred
+    /// device on another node is not in this node's memo yet). An open connection is activity: it keeps
+    /// the session from idling out, never past its absolute expiry.
+    pub async fn push_session_live(&self, caller: &Caller) -> Result<bool> {
+        let Some(session) = self.store.find_session(&caller.token_hash).await? else {
+            return Ok(false);
+        };
+        let now = self.clock.now();
+        if session.revoked_at.is_some() || now >= session.expires_at {
+            self.memos.sessions.remove(&caller.token_hash);
+            return Ok(false);
+        }
+        if now - session.last_seen_at >= TOUCH_EVERY {
+            self.store.touch_session(&caller.token_hash, now).await?;
+            self.memos.sessions.remove(&caller.token_hash);
+        }
+        Ok(true)
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Entity, Result, ServiceError, Services};
 use bankgate_domain::ids::{DeviceId, UserId};
-use bankgate_store::DeviceRecord;
+use bankgate_store::{DeviceRecord, EventKind};
 
 /// One requested change: allow or bar a device.
 #[derive(Debug, Clone)]
@@ -38,6 +38,10 @@ impl Services {
                     .await?;
                 if !active {
                     self.memos.forget_device_sessions(&change.device_id);
+                    // Open push connections of that device close (on every node).
+                    self.store
+                        .record_event(user, EventKind::Session, change.device_id.as_str(), now)
+                        .await?;
                 }
             }
         }

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 /// The first retry waits this long; each next one twice as long, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF_MS: i64 = 500;
 const MAX_BACKOFF: Duration = Duration::seconds(60);
-/// How often a node forgets expired idempotency keys, and how long they are kept.
+/// How often a node forgets expired idempotency keys (and push events), and how long keys are kept.
 const PRUNE_EVERY: StdDuration = StdDuration::from_secs(3600);
 const IDEMPOTENCY_KEPT: Duration = Duration::days(8);
 /// How long a request waits for a job it could not run itself (another runner had it).
@@ -195,7 +195,7 @@ pub fn spawn_job_runner(services: Services, mut stop: watch::Receiver<bool>) -> 
             }
             if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
                 last_prune = Some(tokio::time::Instant::now());
-                prune_idempotency_keys(&services).await;
+                prune_old_records(&services).await;
             }
             let mut recovered = false;
             tokio::select! {
@@ -229,12 +229,18 @@ async fn expedite_retrying_jobs(services: &Services) {
 }
 
 /// Forgets Idempotency-Key responses older than the seven days section 25 promises to keep them.
-async fn prune_idempotency_keys(services: &Services) {
+/// Forgets expired idempotency keys and push events.
+async fn prune_old_records(services: &Services) {
     let before = services.clock.now() - IDEMPOTENCY_KEPT;
     match services.store.prune_idempotency_keys(before).await {
         Ok(0) => {}
         Ok(pruned) => tracing::info!(pruned, "forgot old idempotency keys"),
         Err(e) => tracing::warn!(error = %e, "pruning idempotency keys failed"),
+    }
+    match services.prune_events().await {
+        Ok(0) => {}
+        Ok(pruned) => tracing::info!(pruned, "forgot old push events"),
+        Err(e) => tracing::warn!(error = %e, "pruning push events failed"),
     }
 }
 

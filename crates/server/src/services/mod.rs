@@ -12,8 +12,10 @@ pub mod devices;
 pub mod idempotency;
 pub mod jobs;
 pub mod memos;
+pub mod messages;
 pub mod movements;
 pub mod onboarding;
+pub mod push;
 pub mod rates;
 pub mod stand_in;
 pub mod undo;
@@ -37,6 +39,7 @@ pub enum Entity {
     Beneficiary,
     /// A queued action, by its undo id.
     Undo,
+    Message,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +147,8 @@ pub struct ServiceSettings {
     pub idempotency_abandon: Duration,
     /// What may be accepted while a back office is unavailable.
     pub stand_in: stand_in::StandInLimits,
+    /// How often an idle push connection gets a heartbeat and checks its session.
+    pub push_heartbeat: Duration,
 }
 
 impl Default for ServiceSettings {
@@ -162,6 +167,7 @@ impl Default for ServiceSettings {
             job_lease: Duration::from_secs(60),
             idempotency_abandon: Duration::from_secs(60),
             stand_in: stand_in::StandInLimits::default(),
+            push_heartbeat: Duration::from_secs(15),
         }
     }
 }
@@ -178,6 +184,8 @@ pub struct Services {
     pub(crate) node_id: String,
     /// Wakes this node's job runner: a job became due, or a slot freed.
     pub(crate) job_wakeup: Arc<tokio::sync::Notify>,
+    /// Turns true when this node stops: long-lived work (push connections) ends so shutdown can finish.
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Services {
@@ -195,7 +203,19 @@ impl Services {
             memos: Arc::default(),
             node_id: format!("node-{}", bankgate_domain::ids::random_base36(10)),
             job_wakeup: Arc::default(),
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
+    }
+
+    /// Tells long-lived work on this node to end: the node is stopping.
+    pub fn begin_stopping(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Resolves once this node is stopping.
+    pub async fn stopped(&self) {
+        let mut stopping = self.stopping.subscribe();
+        let _ = stopping.wait_for(|stop| *stop).await;
     }
 
     /// The back offices where the user is a customer.

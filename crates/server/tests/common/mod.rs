@@ -23,6 +23,7 @@ pub use serde_json::json;
 
 pub mod money;
 pub mod outage;
+pub mod push;
 
 /// The server's "now" when a test starts: a Wednesday, at noon UTC.
 pub const START: OffsetDateTime = datetime!(2025-01-15 12:00 UTC);
@@ -256,6 +257,18 @@ impl TestApp {
         self.base = format!("http://{}", running.public_addr);
         self.admin_base = format!("http://{}", running.admin_addr);
         self.running = Some(running);
+    }
+
+    /// Another node on the same database and clock (its own listeners; no demo seeding), as a second
+    /// server behind a load balancer would be.
+    pub async fn second_node(&self) -> Running {
+        let mut config = self.config.clone();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.admin_listen = "127.0.0.1:0".parse().unwrap();
+        config.demo = false;
+        start(&config, Arc::new(self.clock.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("starting a second node: {e:#}"))
     }
 
     /// The running server's services, for checks that look behind the API.

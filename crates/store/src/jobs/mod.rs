@@ -10,6 +10,7 @@ pub use records::{
     Cancelled, Enqueued, JobClaim, JobKind, JobOutcome, JobRecord, JobState, NewJob,
 };
 
+use crate::events::{append_event, EventKind};
 use crate::holds::{place_hold, release_hold, HoldRelease};
 use crate::{Result, Store, StoreError};
 use bankgate_db::{is_unique_violation, Engine};
@@ -120,8 +121,11 @@ impl Store {
                 return Ok(Some(refused));
             }
         }
+        let record = row.into_record()?;
+        self.undo_changed(&mut tx, &record, now).await?;
         tx.commit().await?;
-        Ok(Some(Enqueued::Queued(row.into_record()?)))
+        self.announce_undo(&record);
+        Ok(Some(Enqueued::Queued(record)))
     }
 
     /// Claims up to `limit` due jobs for `node` until `lease_until`, marking them running.
@@ -284,8 +288,11 @@ impl Store {
         if !matches!(outcome, JobOutcome::Retry { .. }) {
             release_hold(&mut tx, id, HoldRelease::AfterExecution, now).await?;
         }
+        let record = row.into_record()?;
+        self.undo_changed(&mut tx, &record, now).await?;
         tx.commit().await?;
-        Ok(Some(row.into_record()?))
+        self.announce_undo(&record);
+        Ok(Some(record))
     }
 
     /// Cancels the user's job `undo_id` if it has not begun, releasing its hold at once.
@@ -314,7 +321,9 @@ impl Store {
         }
         release_hold(&mut tx, &job.id, HoldRelease::Cancelled, now).await?;
         let record = fetch_job(&mut tx, job.id.as_str()).await?;
+        self.undo_changed(&mut tx, &record, now).await?;
         tx.commit().await?;
+        self.announce_undo(&record);
         Ok(Cancelled::Cancelled(record))
     }
 
@@ -454,4 +463,29 @@ async fn find_by_client_ref(
         .fetch_optional(&mut *conn)
         .await?;
     row.map(JobRow::into_record).transpose()
+}
+
+impl Store {
+    /// Appends an `undo` event for a job the user can see in their undo queue, as the transaction's last
+    /// statement.
+    async fn undo_changed(&self, conn: &mut AnyConnection, job: &JobRecord, at: i64) -> Result<()> {
+        if job.undo_id.is_some() {
+            append_event(
+                conn,
+                self.db.engine(),
+                &job.user_id,
+                EventKind::Undo,
+                job.id.as_str(),
+                at,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    fn announce_undo(&self, job: &JobRecord) {
+        if job.undo_id.is_some() {
+            self.announce(&job.user_id);
+        }
+    }
 }

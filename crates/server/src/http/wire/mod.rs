@@ -7,6 +7,7 @@ pub mod auth;
 pub mod beneficiary;
 pub mod card;
 pub mod common;
+pub mod message;
 pub mod movement;
 pub mod rates;
 pub mod transaction;

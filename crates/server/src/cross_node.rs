@@ -1,0 +1,32 @@
+//! Hearing other nodes: on PostgreSQL every event appended anywhere is announced with `NOTIFY` on
+//! `bankgate_events` (see `bankgate_store::events`); this node listens and announces the user to its own
+//! push connections, so a client connected here sees a change made on another node at once.
+
+use bankgate_store::Store;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Listens until `stop` turns true; reconnects after a lost connection (push connections re-read their
+/// log at every heartbeat, so what was announced meanwhile arrives then).
+pub fn spawn_event_listener(
+    database_url: String,
+    store: Store,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let listened = tokio::select! {
+                result = store.relay_other_nodes_events(&database_url) => result,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            if let Err(e) = listened {
+                tracing::warn!(error = %e, "listening for other nodes' events failed; retrying");
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    })
+}

@@ -1,0 +1,282 @@
+//! Push channels: `GET /events` (Server-Sent Events) and `GET /socket` (WebSocket) deliver every change
+//! to the user's data as it happens (section 25; `services/push.rs` decides what is sent).
+//!
+//! Each connection first gets `{"type": "ready", "id": n}`: it is live, and `n` is the event it stands
+//! after. Then both send the same JSON events (`PushEventWire`). On SSE each is an `event:` named after its `type`
+//! with `id:` its event id; a reconnecting client's `Last-Event-ID` header resumes after that event. On
+//! WebSocket each is a text frame; the client authenticates with the `token` header or, when it cannot
+//! set headers, with a first message `{"token": "...", "lastEventId": 41}`. A client resuming from an
+//! event no longer kept first gets `{"type": "resync"}`: it missed changes and reads everything again.
+//! Heartbeats (an SSE comment, a WebSocket ping) keep idle connections open; when the session ends
+//! (logout, expiry, a barred device) the connection is closed (SSE: an event `closed` and the end of the
+//! stream; WebSocket: close code 4401).
+
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{Authenticated, TOKEN_HEADER};
+use crate::http::wire::message::PushEventWire;
+use crate::http::AppState;
+use crate::services::auth::Caller;
+use crate::services::{ServiceError, Services};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::Stream;
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+/// WebSocket close code for an ended session (4000-4999 are the application's).
+const SESSION_ENDED: u16 = 4401;
+/// How long a WebSocket client without a `token` header has to send its hello.
+const HELLO_WITHIN: Duration = Duration::from_secs(10);
+/// Frames waiting for a slow client before its feed waits too.
+const QUEUE: usize = 64;
+
+/// What a connection's feed hands to its transport.
+enum Frame {
+    /// The feed is live after event `0`.
+    Ready(i64),
+    Event {
+        id: i64,
+        kind: &'static str,
+        json: String,
+    },
+    Resync,
+    Heartbeat,
+    /// The session ended: the transport closes after this.
+    Closed,
+}
+
+/// The user's changes, live, as Server-Sent Events. `Last-Event-ID` resumes after that event.
+#[utoipa::path(get, path = "/events", tag = "push",
+    params(("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
+    responses((status = 200, description = "text/event-stream of PushEventWire events", body = PushEventWire),
+        (status = 401, body = ErrorBody)))]
+pub async fn events(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    headers: HeaderMap,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let (frames, receiver) = mpsc::channel(QUEUE);
+    tokio::spawn(feed(
+        state.services.clone(),
+        caller,
+        last_event_id(&headers),
+        frames,
+    ));
+    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+        let event = match receiver.recv().await? {
+            Frame::Ready(id) => Event::default().event("ready").data(ready_json(id)),
+            Frame::Event { id, kind, json } => {
+                Event::default().id(id.to_string()).event(kind).data(json)
+            }
+            Frame::Resync => Event::default()
+                .event("resync")
+                .data(r#"{"type":"resync"}"#),
+            Frame::Heartbeat => Event::default().comment("heartbeat"),
+            Frame::Closed => Event::default()
+                .event("closed")
+                .data(r#"{"type":"closed","reason":"session ended"}"#),
+        };
+        Some((Ok(event), receiver))
+    });
+    Sse::new(stream)
+}
+
+/// The user's changes, live, over a WebSocket (see the module's description for the hello).
+#[utoipa::path(get, path = "/socket", tag = "push",
+    responses((status = 101, description = "WebSocket of PushEventWire text frames", body = PushEventWire),
+        (status = 401, body = ErrorBody)))]
+pub async fn socket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let services = state.services.clone();
+    // With a token header the session is checked before upgrading: a bad token is a plain 401.
+    let caller = match headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok()) {
+        Some(token) => match services.authenticate(token).await {
+            Ok(caller) => Some(caller),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        None => None,
+    };
+    let Ok(upgrade) = upgrade else {
+        // Not a WebSocket handshake: like any call, it needs a token first.
+        return match caller {
+            None => ApiError::unauthorized().into_response(),
+            Some(_) => {
+                ApiError::bad_request("WEBSOCKET_EXPECTED", "GET /socket is a WebSocket handshake")
+                    .into_response()
+            }
+        };
+    };
+    let last_seen = last_event_id(&headers);
+    upgrade.on_upgrade(move |socket| serve_socket(services, socket, caller, last_seen))
+}
+
+fn ready_json(id: i64) -> String {
+    format!(r#"{{"type":"ready","id":{id}}}"#)
+}
+
+fn last_event_id(headers: &HeaderMap) -> Option<i64> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The first message of a WebSocket client that could not send the `token` header.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Hello {
+    token: String,
+    last_event_id: Option<i64>,
+}
+
+async fn serve_socket(
+    services: Services,
+    mut socket: WebSocket,
+    caller: Option<Caller>,
+    last_seen: Option<i64>,
+) {
+    let (caller, last_seen) = match caller {
+        Some(caller) => (caller, last_seen),
+        None => match hello(&services, &mut socket).await {
+            Some(hello) => hello,
+            None => return close(socket, "unauthenticated").await,
+        },
+    };
+    let (frames, mut receiver) = mpsc::channel(QUEUE);
+    tokio::spawn(feed(services, caller, last_seen, frames));
+    loop {
+        tokio::select! {
+            frame = receiver.recv() => {
+                let sent = match frame {
+                    Some(Frame::Ready(id)) => socket.send(Message::Text(ready_json(id).into())).await,
+                    Some(Frame::Event { json, .. }) => socket.send(Message::Text(json.into())).await,
+                    Some(Frame::Resync) => socket.send(Message::Text(r#"{"type":"resync"}"#.into())).await,
+                    Some(Frame::Heartbeat) => socket.send(Message::Ping(Vec::new().into())).await,
+                    Some(Frame::Closed) | None => return close(socket, "session ended").await,
+                };
+                if sent.is_err() {
+                    return;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                // Pongs, and anything else the client says, need no answer.
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+/// Waits for the hello; the caller it authenticates, and where to resume.
+async fn hello(services: &Services, socket: &mut WebSocket) -> Option<(Caller, Option<i64>)> {
+    let first = tokio::time::timeout(HELLO_WITHIN, socket.recv())
+        .await
+        .ok()??
+        .ok()?;
+    let Message::Text(text) = first else {
+        return None;
+    };
+    let hello: Hello = serde_json::from_str(text.as_str()).ok()?;
+    let caller = services.authenticate(&hello.token).await.ok()?;
+    Some((caller, hello.last_event_id))
+}
+
+async fn close(mut socket: WebSocket, reason: &'static str) {
+    let frame = CloseFrame {
+        code: SESSION_ENDED,
+        reason: reason.into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
+/// Feeds one connection until its client goes or its session ends.
+async fn feed(
+    services: Services,
+    caller: Caller,
+    last_seen: Option<i64>,
+    frames: mpsc::Sender<Frame>,
+) {
+    if let Err(e) = run_feed(&services, &caller, last_seen, &frames).await {
+        tracing::warn!(error = %e, "a push connection ended on an error");
+    }
+}
+
+async fn run_feed(
+    services: &Services,
+    caller: &Caller,
+    last_seen: Option<i64>,
+    frames: &mpsc::Sender<Frame>,
+) -> Result<(), ServiceError> {
+    let user = &caller.user_id;
+    // Subscribed before the first read, so nothing committed after that read goes unannounced.
+    let mut announcements = services.store.announcements();
+    let start = services.push_start(user, last_seen).await?;
+    let mut cursor = start.cursor;
+    if frames.send(Frame::Ready(cursor)).await.is_err()
+        || (start.resync && frames.send(Frame::Resync).await.is_err())
+    {
+        return Ok(());
+    }
+    let mut heartbeat = tokio::time::interval(services.settings.push_heartbeat);
+    heartbeat.reset();
+    let mut read_log = true;
+    loop {
+        while read_log {
+            let batch = services.push_batch(user, cursor).await?;
+            cursor = batch.cursor;
+            let now = services.clock.now();
+            for event in &batch.events {
+                let wire = PushEventWire::new(event, now);
+                let json = serde_json::to_string(&wire)
+                    .map_err(|e| ServiceError::Internal(format!("push event: {e}")))?;
+                let frame = Frame::Event {
+                    id: event.id,
+                    kind: event.kind.as_str(),
+                    json,
+                };
+                if frames.send(frame).await.is_err() {
+                    return Ok(());
+                }
+            }
+            if batch.session_changed && !services.push_session_live(caller).await? {
+                let _ = frames.send(Frame::Closed).await;
+                return Ok(());
+            }
+            read_log = batch.more;
+        }
+        tokio::select! {
+            announced = announcements.recv() => {
+                read_log = match announced {
+                    Ok(who) => &who == user,
+                    // Announcements were missed: read the log to be sure.
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => return Ok(()),
+                };
+            }
+            _ = heartbeat.tick() => {
+                // Also a safety net for an announcement lost on the way from another node.
+                read_log = true;
+                if !services.push_session_live(caller).await? {
+                    let _ = frames.send(Frame::Closed).await;
+                    return Ok(());
+                }
+                if frames.send(Frame::Heartbeat).await.is_err() {
+                    return Ok(());
+                }
+            }
+            () = frames.closed() => return Ok(()),
+            // The node is stopping: the client reconnects, to another node or this one restarted.
+            () = services.stopped() => return Ok(()),
+        }
+    }
+}

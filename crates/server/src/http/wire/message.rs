@@ -1,0 +1,111 @@
+//! Messages (section 13) and push events on the wire.
+
+use super::common::dts;
+use super::movement::UndoWire;
+use crate::services::push::{PushEvent, PushObject};
+use bankgate_store::MessageRecord;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// One message between the user and support (`"AmpliFi Support"`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageWire {
+    #[serde(rename = "AFiMessageId")]
+    pub afi_message_id: String,
+    #[serde(rename = "toAFiUserId")]
+    pub to_afi_user_id: String,
+    #[serde(rename = "fromAFiUserId")]
+    pub from_afi_user_id: String,
+    pub text: String,
+    pub title: Option<String>,
+    pub href: Option<String>,
+    pub category: Option<String>,
+    pub severity: Option<String>,
+    /// Not used by bankgate: always null.
+    #[schema(value_type = Option<Object>)]
+    pub extra_data: Option<serde_json::Value>,
+    pub message_priority_code: Option<String>,
+    pub dts_created: String,
+    /// Stored messages are delivered.
+    pub is_delivered: bool,
+    pub is_read: bool,
+    /// The same code again is the same message.
+    pub dedup_code: String,
+}
+
+impl From<&MessageRecord> for MessageWire {
+    fn from(m: &MessageRecord) -> Self {
+        MessageWire {
+            afi_message_id: m.id.to_string(),
+            to_afi_user_id: m.to.clone(),
+            from_afi_user_id: m.from.clone(),
+            text: m.text.clone(),
+            title: m.details.title.clone(),
+            href: m.details.href.clone(),
+            category: m.details.category.clone(),
+            severity: m.details.severity.clone(),
+            extra_data: None,
+            message_priority_code: m.details.priority_code.clone(),
+            dts_created: dts(m.created_at),
+            is_delivered: true,
+            is_read: m.read_at.is_some(),
+            dedup_code: m.dedup_code.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagesResponse {
+    pub success: bool,
+    /// Oldest first.
+    pub messages: Vec<MessageWire>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageResponse {
+    pub success: bool,
+    pub message: MessageWire,
+}
+
+/// `PUT /messages`: a message to support.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SendMessageBody {
+    pub text: String,
+    /// Optional: sending again with the same code answers with the first message and adds none.
+    pub dedup_code: Option<String>,
+}
+
+/// One push event: `id` increases with every event of the user; `type` names what changed; the changed
+/// object comes under the name the contract's own answers use (`undo`, `messages`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PushEventWire {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub dts_created: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undo: Option<UndoWire>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<MessageWire>>,
+}
+
+impl PushEventWire {
+    pub fn new(event: &PushEvent, now: OffsetDateTime) -> Self {
+        let mut wire = PushEventWire {
+            id: event.id,
+            kind: event.kind.as_str(),
+            dts_created: dts(event.at),
+            undo: None,
+            messages: None,
+        };
+        match &event.object {
+            PushObject::Undo(job) => wire.undo = Some(UndoWire::new(job, now)),
+            PushObject::Message(message) => wire.messages = Some(vec![message.into()]),
+        }
+        wire
+    }
+}

@@ -1,0 +1,123 @@
+//! Push: what a user's open connections (`GET /events`, `GET /socket`) are sent. A connection reads the
+//! user's event log from where it stands, in order, whenever the store announces new events for the user
+//! (see `bankgate_store::events`), and sends each changed object as it now is. Events about sessions are
+//! not sent: they make the connection check that its own session still stands.
+
+use super::{Result, Services};
+use bankgate_domain::ids::{OperationId, UserId};
+use bankgate_store::{EventKind, JobRecord, MessageRecord};
+use time::OffsetDateTime;
+
+/// The most events read from the log at once.
+pub const BATCH: u32 = 200;
+/// How long events are kept for reconnecting clients.
+pub const KEEP_EVENTS: time::Duration = time::Duration::days(7);
+
+/// The object an event is about, as it now stands.
+#[derive(Debug, Clone)]
+pub enum PushObject {
+    Undo(JobRecord),
+    Message(MessageRecord),
+}
+
+/// One event ready to send.
+#[derive(Debug, Clone)]
+pub struct PushEvent {
+    pub id: i64,
+    pub kind: EventKind,
+    pub at: OffsetDateTime,
+    pub object: PushObject,
+}
+
+/// Where a connection starts reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushStart {
+    /// Send events after this one.
+    pub cursor: i64,
+    /// The client asked to resume from an event no longer kept: it missed changes and must read
+    /// everything again.
+    pub resync: bool,
+}
+
+/// The next events of a connection.
+#[derive(Debug, Clone, Default)]
+pub struct PushBatch {
+    pub events: Vec<PushEvent>,
+    /// Where the connection now stands.
+    pub cursor: i64,
+    /// A session of the user changed: the connection checks its own.
+    pub session_changed: bool,
+    /// The log may hold more after `cursor`.
+    pub more: bool,
+}
+
+impl Services {
+    /// Where a connection of `user` starts: after `last_seen` (the last event id the client has), or,
+    /// for a new client, after the latest event (it reads the current state the usual way).
+    pub async fn push_start(&self, user: &UserId, last_seen: Option<i64>) -> Result<PushStart> {
+        let latest = self.store.last_event(user).await?;
+        let Some(seen) = last_seen.filter(|seen| (0..=latest).contains(seen)) else {
+            return Ok(PushStart {
+                cursor: latest,
+                resync: last_seen.is_some(),
+            });
+        };
+        let first_kept = self.store.first_kept_event(user).await?;
+        let missed_some = seen < latest && first_kept.is_none_or(|first| first > seen + 1);
+        Ok(PushStart {
+            cursor: if missed_some { latest } else { seen },
+            resync: missed_some,
+        })
+    }
+
+    /// The user's next events after `cursor`, each with its object as it now stands.
+    pub async fn push_batch(&self, user: &UserId, cursor: i64) -> Result<PushBatch> {
+        let records = self.store.events_after(user, cursor, BATCH).await?;
+        let mut batch = PushBatch {
+            cursor,
+            more: records.len() == BATCH as usize,
+            ..PushBatch::default()
+        };
+        for record in records {
+            batch.cursor = record.seq;
+            let object = match record.kind {
+                EventKind::Session => {
+                    batch.session_changed = true;
+                    continue;
+                }
+                EventKind::Undo => self.pushed_job(user, &record.subject).await?,
+                EventKind::Messages => self
+                    .store
+                    .message(user, &record.subject)
+                    .await?
+                    .map(PushObject::Message),
+            };
+            // An object gone since (pruned) has nothing left to show.
+            if let Some(object) = object {
+                batch.events.push(PushEvent {
+                    id: record.seq,
+                    kind: record.kind,
+                    at: record.at,
+                    object,
+                });
+            }
+        }
+        Ok(batch)
+    }
+
+    async fn pushed_job(&self, user: &UserId, id: &str) -> Result<Option<PushObject>> {
+        let Some(id) = OperationId::parse(id) else {
+            return Ok(None);
+        };
+        let job = self.store.job(&id).await?;
+        Ok(job.filter(|j| &j.user_id == user).map(PushObject::Undo))
+    }
+
+    /// Forgets events older than [`KEEP_EVENTS`].
+    pub async fn prune_events(&self) -> Result<u64> {
+        Ok(self
+            .store
+            .prune_events(self.clock.now() - KEEP_EVENTS)
+            .await?)
+    }
+}

@@ -1,0 +1,134 @@
+//! Messages between the user and support (section 13): sending, listing (all, and since a time),
+//! marking read, `dedupCode`, support's replies through the operations listener, and the errors.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{engines, json, TestApp};
+use time::Duration;
+
+#[tokio::test]
+async fn a_conversation_with_support() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let demo = app.demo.clone();
+        let sent = app
+            .put_json(
+                "/messages",
+                demo.token(),
+                &json!({ "text": "  My card is lost  " }),
+            )
+            .await;
+        let message = sent.success()["message"].clone();
+        assert_eq!(message["toAFiUserId"], "AmpliFi Support");
+        assert_eq!(message["fromAFiUserId"], demo.user_id.as_str());
+        assert_eq!(message["text"], "My card is lost");
+        assert_eq!(message["isRead"], false);
+        assert_eq!(message["isDelivered"], true);
+        for null in ["title", "href", "category", "messagePriorityCode"] {
+            assert!(message[null].is_null(), "{null}: {message}");
+        }
+        assert!(message["AFiMessageId"]
+            .as_str()
+            .unwrap()
+            .starts_with("bgmsg"));
+        assert!(!message["dedupCode"].as_str().unwrap().is_empty());
+        assert_eq!(message["dtsCreated"], "2025-01-15T12:00:00.000Z");
+
+        // A repeat with the same dedupCode is the same message.
+        let body = json!({ "text": "Please call me", "dedupCode": "call-1" });
+        let first = app.put_json("/messages", demo.token(), &body).await;
+        let again = app.put_json("/messages", demo.token(), &body).await;
+        assert_eq!(
+            first.success()["message"]["AFiMessageId"],
+            again.success()["message"]["AFiMessageId"]
+        );
+
+        app.clock.advance(Duration::minutes(5));
+        let reply = app
+            .support_message(
+                &demo.user_id,
+                &json!({ "text": "A new card is on its way.", "title": "Lost card", "category": "cards" }),
+            )
+            .await;
+        let reply = reply.success()["message"].clone();
+        assert_eq!(reply["fromAFiUserId"], "AmpliFi Support");
+        assert_eq!(reply["toAFiUserId"], demo.user_id.as_str());
+        assert_eq!(reply["title"], "Lost card");
+
+        let all = app.get("/messages", demo.token()).await;
+        let texts: Vec<&str> = all.success()["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "My card is lost",
+                "Please call me",
+                "A new card is on its way."
+            ]
+        );
+        let since = app
+            .get("/messages/2025-01-15T12:01:00Z", demo.token())
+            .await;
+        let since = since.success()["messages"].as_array().unwrap().clone();
+        assert_eq!(since.len(), 1);
+        assert_eq!(since[0]["AFiMessageId"], reply["AFiMessageId"]);
+
+        let read = format!("/message/read/{}", reply["AFiMessageId"].as_str().unwrap());
+        app.post_empty(&read, demo.token()).await.success();
+        app.post_empty(&read, demo.token()).await.success();
+        let all = app.get("/messages", demo.token()).await;
+        assert_eq!(all.success()["messages"][2]["isRead"], true);
+
+        // Another user sees none of it, and cannot read it.
+        let other = app.get("/messages", app.demo2.token()).await;
+        assert!(other.success()["messages"].as_array().unwrap().is_empty());
+        app.post_empty(&read, app.demo2.token())
+            .await
+            .error(404, "MESSAGE_NOT_FOUND");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_messages_are_refused_and_change_nothing() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let token = app.demo.token();
+        app.put_json("/messages", token, &json!({ "text": "   " }))
+            .await
+            .error(400, "INVALID_MESSAGE");
+        app.put_json("/messages", token, &json!({ "text": "x".repeat(4001) }))
+            .await
+            .error(400, "INVALID_MESSAGE");
+        app.put_json("/messages", token, &json!({ "body": "hello" }))
+            .await
+            .error(400, "INVALID_JSON");
+        app.get("/messages/yesterday", token)
+            .await
+            .error(400, "INVALID_DATE");
+        app.post_empty("/message/read/bgmsgunknown", token)
+            .await
+            .error(404, "MESSAGE_NOT_FOUND");
+        let all = app.get("/messages", token).await;
+        assert!(all.success()["messages"].as_array().unwrap().is_empty());
+        // Support writes only to users who exist, and only with the admin token.
+        app.support_message("bgusrnobody", &json!({ "text": "hi" }))
+            .await
+            .error(404, "USER_NOT_FOUND");
+        let unauthorized = app
+            .client
+            .put(app.admin_url(&format!("/admin/users/{}/messages", app.demo.user_id)))
+            .json(&json!({ "text": "hi" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unauthorized.status(), 401);
+        app.stop().await;
+    }
+}

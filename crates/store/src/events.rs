@@ -1,0 +1,200 @@
+//! The event log behind push. A change to a user's data appends an event ([`append_event`]) as the last
+//! statement of the transaction that makes the change, so no event is pushed for a change that did not
+//! happen and none is missed for one that did. Events are numbered per user, in commit order (see the
+//! migration `0004_push.sql`). Appending last also keeps lock order fixed: whatever rows a transaction
+//! locks, the user's event counter comes after them.
+//!
+//! After the commit the writer announces the user on this node ([`Store::announce`]); on PostgreSQL the
+//! append also sends `NOTIFY bankgate_events` with the user id, delivered at commit to every node that
+//! listens, which announces it in turn. Announcements are hints to re-read the log, never the data.
+
+use crate::{Result, Store};
+use bankgate_db::Engine;
+use bankgate_domain::ids::UserId;
+use bankgate_domain::time_format::{from_millis, to_millis};
+use sqlx::{query, query_as, AnyConnection};
+use time::OffsetDateTime;
+
+/// The PostgreSQL channel nodes listen on; each notification's payload is a user id.
+pub const EVENTS_CHANNEL: &str = "bankgate_events";
+
+/// What changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// A queued action (its undo entry) was queued, ran, failed or was cancelled.
+    Undo,
+    /// A message was sent to or by the user, or read.
+    Messages,
+    /// One of the user's sessions ended (logout, a barred device): open push connections check theirs.
+    Session,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Undo => "undo",
+            EventKind::Messages => "messages",
+            EventKind::Session => "session",
+        }
+    }
+
+    fn parse(s: &str) -> Option<EventKind> {
+        [EventKind::Undo, EventKind::Messages, EventKind::Session]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// One event of a user's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// Increases with every event of the user.
+    pub seq: i64,
+    pub kind: EventKind,
+    /// The id of what changed (an operation, a message, a device).
+    pub subject: String,
+    pub at: OffsetDateTime,
+}
+
+/// Appends an event to `user`'s log inside the caller's transaction; its number.
+pub(crate) async fn append_event(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    user: &UserId,
+    kind: EventKind,
+    subject: &str,
+    at: i64,
+) -> Result<i64> {
+    let (seq,): (i64,) = query_as(
+        "INSERT INTO event_cursors (user_id, last_seq) VALUES ($1, 1) ON CONFLICT (user_id) \
+         DO UPDATE SET last_seq = event_cursors.last_seq + 1 RETURNING last_seq",
+    )
+    .bind(user.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    query(
+        "INSERT INTO events (user_id, seq, kind, subject, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(user.as_str())
+    .bind(seq)
+    .bind(kind.as_str())
+    .bind(subject)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    if engine == Engine::Postgres {
+        query("SELECT pg_notify($1, $2)")
+            .bind(EVENTS_CHANNEL)
+            .bind(user.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(seq)
+}
+
+impl Store {
+    /// Tells this node's push connections that `user` has new events (after the commit that added them,
+    /// or when another node says so).
+    pub fn announce(&self, user: &UserId) {
+        // No receiver means no connection is open: nothing to tell.
+        let _ = self.announcements.send(user.clone());
+    }
+
+    /// Hints of new events, for every user; a push connection keeps those of its own user.
+    pub fn announcements(&self) -> tokio::sync::broadcast::Receiver<UserId> {
+        self.announcements.subscribe()
+    }
+
+    /// Up to `limit` of the user's events after number `after`, oldest first.
+    pub async fn events_after(
+        &self,
+        user: &UserId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>> {
+        let rows: Vec<(i64, String, String, i64)> = query_as(
+            "SELECT seq, kind, subject, created_at FROM events WHERE user_id = $1 AND seq > $2 \
+             ORDER BY seq LIMIT $3",
+        )
+        .bind(user.as_str())
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(self.db.read())
+        .await?;
+        rows.into_iter()
+            .map(|(seq, kind, subject, at)| {
+                Ok(EventRecord {
+                    seq,
+                    kind: EventKind::parse(&kind)
+                        .ok_or(crate::StoreError::Invalid("event kind"))?,
+                    subject,
+                    at: from_millis(at),
+                })
+            })
+            .collect()
+    }
+
+    /// The number of the user's latest event (0 before the first).
+    pub async fn last_event(&self, user: &UserId) -> Result<i64> {
+        let row: Option<(i64,)> = query_as("SELECT last_seq FROM event_cursors WHERE user_id = $1")
+            .bind(user.as_str())
+            .fetch_optional(self.db.read())
+            .await?;
+        Ok(row.map_or(0, |(seq,)| seq))
+    }
+
+    /// The number of the user's oldest event still kept, if any.
+    pub async fn first_kept_event(&self, user: &UserId) -> Result<Option<i64>> {
+        let row: (Option<i64>,) = query_as("SELECT MIN(seq) FROM events WHERE user_id = $1")
+            .bind(user.as_str())
+            .fetch_one(self.db.read())
+            .await?;
+        Ok(row.0)
+    }
+
+    /// Forgets events older than `before`; how many.
+    pub async fn prune_events(&self, before: OffsetDateTime) -> Result<u64> {
+        let done = query("DELETE FROM events WHERE created_at < $1")
+            .bind(to_millis(before))
+            .execute(self.db.write())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Listens on PostgreSQL for events other nodes append and announces their users here. Returns only
+    /// when the connection fails for good.
+    pub async fn relay_other_nodes_events(&self, database_url: &str) -> Result<()> {
+        let mut listener = sqlx::postgres::PgListener::connect(database_url).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        loop {
+            let notification = listener.recv().await?;
+            if let Some(user) = UserId::parse(notification.payload()) {
+                self.announce(&user);
+            }
+        }
+    }
+
+    /// Appends one event in a transaction of its own and announces it (for changes that are a single
+    /// statement elsewhere, such as a logout).
+    pub async fn record_event(
+        &self,
+        user: &UserId,
+        kind: EventKind,
+        subject: &str,
+        at: OffsetDateTime,
+    ) -> Result<i64> {
+        let mut tx = self.db.write().begin().await?;
+        let seq = append_event(
+            &mut tx,
+            self.db.engine(),
+            user,
+            kind,
+            subject,
+            to_millis(at),
+        )
+        .await?;
+        tx.commit().await?;
+        self.announce(user);
+        Ok(seq)
+    }
+}

@@ -1,0 +1,220 @@
+//! Messages between users and support (section 13). Each message is stored once per user and dedup code,
+//! and adding or reading one appends a `messages` event in the same transaction.
+
+use crate::events::{append_event, EventKind};
+use crate::{Result, Store};
+use bankgate_domain::ids::{MessageId, UserId};
+use bankgate_domain::time_format::{from_millis, to_millis};
+use sqlx::{query, query_as, AnyConnection};
+use time::OffsetDateTime;
+
+/// What a message may carry besides its text (support's messages use them; users' have none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageDetails {
+    pub title: Option<String>,
+    pub href: Option<String>,
+    pub category: Option<String>,
+    pub severity: Option<String>,
+    pub priority_code: Option<String>,
+}
+
+/// A message to store.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub id: MessageId,
+    /// The user whose conversation it belongs to.
+    pub user: &'a UserId,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub text: &'a str,
+    pub details: &'a MessageDetails,
+    /// Another message of the same user with this code is the same message.
+    pub dedup_code: &'a str,
+    pub at: OffsetDateTime,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub id: MessageId,
+    pub user_id: UserId,
+    pub from: String,
+    pub to: String,
+    pub text: String,
+    pub details: MessageDetails,
+    pub dedup_code: String,
+    pub read_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+const COLUMNS: &str = "id, user_id, from_id, to_id, text, title, href, category, severity, \
+     priority_code, dedup_code, read_at, created_at";
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: String,
+    user_id: String,
+    from_id: String,
+    to_id: String,
+    text: String,
+    title: Option<String>,
+    href: Option<String>,
+    category: Option<String>,
+    severity: Option<String>,
+    priority_code: Option<String>,
+    dedup_code: String,
+    read_at: Option<i64>,
+    created_at: i64,
+}
+
+impl From<MessageRow> for MessageRecord {
+    fn from(row: MessageRow) -> Self {
+        MessageRecord {
+            id: MessageId::from_trusted(row.id),
+            user_id: UserId::from_trusted(row.user_id),
+            from: row.from_id,
+            to: row.to_id,
+            text: row.text,
+            details: MessageDetails {
+                title: row.title,
+                href: row.href,
+                category: row.category,
+                severity: row.severity,
+                priority_code: row.priority_code,
+            },
+            dedup_code: row.dedup_code,
+            read_at: row.read_at.map(from_millis),
+            created_at: from_millis(row.created_at),
+        }
+    }
+}
+
+async fn find(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    column: &str,
+    value: &str,
+) -> Result<Option<MessageRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM messages WHERE user_id = $1 AND {column} = $2");
+    let row: Option<MessageRow> = query_as(&sql)
+        .bind(user.as_str())
+        .bind(value)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(MessageRecord::from))
+}
+
+impl Store {
+    /// Stores a message, or finds the one the user already has with the same dedup code. True when it
+    /// is new.
+    pub async fn add_message(&self, message: &NewMessage<'_>) -> Result<(MessageRecord, bool)> {
+        let at = to_millis(message.at);
+        let mut tx = self.db.write().begin().await?;
+        if let Some(first) = find(&mut tx, message.user, "dedup_code", message.dedup_code).await? {
+            return Ok((first, false));
+        }
+        let engine = self.db.engine();
+        let seq = append_event(
+            &mut tx,
+            engine,
+            message.user,
+            EventKind::Messages,
+            message.id.as_str(),
+            at,
+        )
+        .await?;
+        let inserted = query(
+            "INSERT INTO messages (id, user_id, seq, from_id, to_id, text, title, href, category, severity, \
+             priority_code, dedup_code, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             ON CONFLICT (user_id, dedup_code) DO NOTHING",
+        )
+        .bind(message.id.as_str())
+        .bind(message.user.as_str())
+        .bind(seq)
+        .bind(message.from)
+        .bind(message.to)
+        .bind(message.text)
+        .bind(message.details.title.as_deref())
+        .bind(message.details.href.as_deref())
+        .bind(message.details.category.as_deref())
+        .bind(message.details.severity.as_deref())
+        .bind(message.details.priority_code.as_deref())
+        .bind(message.dedup_code)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            // A concurrent send with the same code won: answer with its message.
+            tx.rollback().await?;
+            let mut conn = self.db.write().acquire().await?;
+            let first = find(&mut conn, message.user, "dedup_code", message.dedup_code)
+                .await?
+                .ok_or(crate::StoreError::Missing("message"))?;
+            return Ok((first, false));
+        }
+        let stored = find(&mut tx, message.user, "id", message.id.as_str())
+            .await?
+            .ok_or(crate::StoreError::Missing("message"))?;
+        tx.commit().await?;
+        self.announce(message.user);
+        Ok((stored, true))
+    }
+
+    /// The user's latest `limit` messages (created after `since`, when given), oldest first.
+    pub async fn messages(
+        &self,
+        user: &UserId,
+        since: Option<OffsetDateTime>,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages WHERE user_id = $1 AND created_at > $2 \
+             ORDER BY seq DESC LIMIT $3"
+        );
+        let rows: Vec<MessageRow> = query_as(&sql)
+            .bind(user.as_str())
+            .bind(since.map_or(i64::MIN, to_millis))
+            .bind(i64::from(limit))
+            .fetch_all(self.db.read())
+            .await?;
+        Ok(rows.into_iter().rev().map(MessageRecord::from).collect())
+    }
+
+    /// One of the user's messages.
+    pub async fn message(&self, user: &UserId, id: &str) -> Result<Option<MessageRecord>> {
+        let mut conn = self.db.read().acquire().await?;
+        find(&mut conn, user, "id", id).await
+    }
+
+    /// Marks one of the user's messages read (the first time counts); None when it is not theirs.
+    pub async fn mark_message_read(
+        &self,
+        user: &UserId,
+        id: &str,
+        at: OffsetDateTime,
+    ) -> Result<Option<MessageRecord>> {
+        let at = to_millis(at);
+        let mut tx = self.db.write().begin().await?;
+        let changed = query(
+            "UPDATE messages SET read_at = $1 WHERE user_id = $2 AND id = $3 AND read_at IS NULL",
+        )
+        .bind(at)
+        .bind(user.as_str())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if changed {
+            append_event(&mut tx, self.db.engine(), user, EventKind::Messages, id, at).await?;
+        }
+        let found = find(&mut tx, user, "id", id).await?;
+        tx.commit().await?;
+        if changed {
+            self.announce(user);
+        }
+        Ok(found)
+    }
+}
