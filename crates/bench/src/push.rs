@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 #[derive(Debug, Clone)]
@@ -73,9 +74,13 @@ pub async fn run_push(world: &World, options: &PushOptions) -> anyhow::Result<Pu
         request
             .headers_mut()
             .insert("token", world.customers[customer].token.parse()?);
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .with_context(|| format!("connecting client {i}"))?;
+        let config = WebSocketConfig::default()
+            .read_buffer_size(4 * 1024)
+            .write_buffer_size(4 * 1024);
+        let (mut socket, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), false)
+                .await
+                .with_context(|| format!("connecting client {i}"))?;
         // The first frame says the feed is live.
         socket.next().await.context("no ready frame")??;
         let delays = delays.clone();

@@ -34,6 +34,10 @@ use tokio::sync::mpsc;
 const SESSION_ENDED: u16 = 4401;
 /// How long a WebSocket client without a `token` header has to send its hello.
 const HELLO_WITHIN: Duration = Duration::from_secs(10);
+/// Read and write buffer of one WebSocket (tungstenite's default is 128 KiB each).
+const SOCKET_BUFFER: usize = 4 * 1024;
+/// The largest message a client may send (its hello is well under).
+const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 /// Frames waiting for a slow client before its feed waits too.
 const QUEUE: usize = 64;
 
@@ -117,7 +121,12 @@ pub async fn socket(
         };
     };
     let last_seen = last_event_id(&headers);
-    upgrade.on_upgrade(move |socket| serve_socket(services, socket, caller, last_seen))
+    // Clients only ever send a hello: small buffers keep an idle connection cheap.
+    upgrade
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| serve_socket(services, socket, caller, last_seen))
 }
 
 fn ready_json(id: i64) -> String {
