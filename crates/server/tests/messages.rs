@@ -45,6 +45,20 @@ async fn a_conversation_with_support() {
             again.success()["message"]["AFiMessageId"]
         );
 
+        // The same code from support is support's own message, not the user's.
+        let from_support = app
+            .support_message(
+                &demo.user_id,
+                &json!({ "text": "Noted", "dedupCode": "call-1" }),
+            )
+            .await;
+        let from_support = from_support.success()["message"].clone();
+        assert_eq!(from_support["fromAFiUserId"], "AmpliFi Support");
+        assert_ne!(
+            from_support["AFiMessageId"],
+            first.json["message"]["AFiMessageId"]
+        );
+
         app.clock.advance(Duration::minutes(5));
         let reply = app
             .support_message(
@@ -69,6 +83,7 @@ async fn a_conversation_with_support() {
             [
                 "My card is lost",
                 "Please call me",
+                "Noted",
                 "A new card is on its way."
             ]
         );
@@ -83,7 +98,7 @@ async fn a_conversation_with_support() {
         app.post_empty(&read, demo.token()).await.success();
         app.post_empty(&read, demo.token()).await.success();
         let all = app.get("/messages", demo.token()).await;
-        assert_eq!(all.success()["messages"][2]["isRead"], true);
+        assert_eq!(all.success()["messages"][3]["isRead"], true);
 
         // Another user sees none of it, and cannot read it.
         let other = app.get("/messages", app.demo2.token()).await;

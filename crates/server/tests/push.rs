@@ -28,17 +28,17 @@ async fn a_users_changes_arrive_in_order_and_a_reconnect_resumes_after_the_last_
             .post_json("/transfer/acc2acc", demo.token(), &body)
             .await;
         let undo_id = queued.success()["undo"]["id"].as_str().unwrap().to_owned();
-        let message_id = app.message_support(&demo.token, "Where is my card?").await;
-        app.delete(&format!("/undo/{undo_id}"), demo.token())
-            .await
-            .success();
-
+        // Events carry each object as it stands when sent: the first is read before the cancel.
         let first = stream.expect().await;
         assert_eq!(first.name, "undo");
         assert_eq!(first.data["type"], "undo");
         assert_eq!(first.data["undo"]["id"], undo_id.as_str());
         assert_eq!(first.data["undo"]["state"], "waiting");
+        let message_id = app.message_support(&demo.token, "Where is my card?").await;
         let second = stream.expect().await;
+        app.delete(&format!("/undo/{undo_id}"), demo.token())
+            .await
+            .success();
         assert_eq!(second.name, "messages");
         assert_eq!(
             second.data["messages"][0]["AFiMessageId"],

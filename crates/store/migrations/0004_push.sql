@@ -17,7 +17,8 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_age ON events (created_at);
 
--- Messages between a user and support (section 13). dedup_code makes a repeated send one message; seq
+-- Messages between a user and support (section 13). dedup_code makes a repeated send one message (per
+-- sender, so the user and support cannot collide on a code); seq
 -- is the number of the user's event that announced it, which orders a conversation exactly.
 CREATE TABLE messages (
     id            TEXT PRIMARY KEY,
@@ -34,6 +35,6 @@ CREATE TABLE messages (
     dedup_code    TEXT NOT NULL,
     read_at       BIGINT,
     created_at    BIGINT NOT NULL,
-    UNIQUE (user_id, dedup_code)
+    UNIQUE (user_id, from_id, dedup_code)
 );
 CREATE INDEX messages_by_user ON messages (user_id, seq);

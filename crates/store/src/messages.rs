@@ -1,5 +1,5 @@
-//! Messages between users and support (section 13). Each message is stored once per user and dedup code,
-//! and adding or reading one appends a `messages` event in the same transaction.
+//! Messages between users and support (section 13). Each message is stored once per user, sender and
+//! dedup code, and adding or reading one appends a `messages` event in the same transaction.
 
 use crate::events::{append_event, EventKind};
 use crate::{Result, Store};
@@ -89,16 +89,28 @@ impl From<MessageRow> for MessageRecord {
     }
 }
 
-async fn find(
-    conn: &mut AnyConnection,
-    user: &UserId,
-    column: &str,
-    value: &str,
-) -> Result<Option<MessageRecord>> {
-    let sql = format!("SELECT {COLUMNS} FROM messages WHERE user_id = $1 AND {column} = $2");
+async fn find(conn: &mut AnyConnection, user: &UserId, id: &str) -> Result<Option<MessageRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM messages WHERE user_id = $1 AND id = $2");
     let row: Option<MessageRow> = query_as(&sql)
         .bind(user.as_str())
-        .bind(value)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(MessageRecord::from))
+}
+
+/// The message the sender of `message` already sent with its dedup code, if any.
+async fn find_first(
+    conn: &mut AnyConnection,
+    message: &NewMessage<'_>,
+) -> Result<Option<MessageRecord>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages WHERE user_id = $1 AND from_id = $2 AND dedup_code = $3"
+    );
+    let row: Option<MessageRow> = query_as(&sql)
+        .bind(message.user.as_str())
+        .bind(message.from)
+        .bind(message.dedup_code)
         .fetch_optional(&mut *conn)
         .await?;
     Ok(row.map(MessageRecord::from))
@@ -110,7 +122,7 @@ impl Store {
     pub async fn add_message(&self, message: &NewMessage<'_>) -> Result<(MessageRecord, bool)> {
         let at = to_millis(message.at);
         let mut tx = self.db.write().begin().await?;
-        if let Some(first) = find(&mut tx, message.user, "dedup_code", message.dedup_code).await? {
+        if let Some(first) = find_first(&mut tx, message).await? {
             return Ok((first, false));
         }
         let engine = self.db.engine();
@@ -127,7 +139,7 @@ impl Store {
             "INSERT INTO messages (id, user_id, seq, from_id, to_id, text, title, href, category, severity, \
              priority_code, dedup_code, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (user_id, dedup_code) DO NOTHING",
+             ON CONFLICT (user_id, from_id, dedup_code) DO NOTHING",
         )
         .bind(message.id.as_str())
         .bind(message.user.as_str())
@@ -149,12 +161,12 @@ impl Store {
             // A concurrent send with the same code won: answer with its message.
             tx.rollback().await?;
             let mut conn = self.db.write().acquire().await?;
-            let first = find(&mut conn, message.user, "dedup_code", message.dedup_code)
+            let first = find_first(&mut conn, message)
                 .await?
                 .ok_or(crate::StoreError::Missing("message"))?;
             return Ok((first, false));
         }
-        let stored = find(&mut tx, message.user, "id", message.id.as_str())
+        let stored = find(&mut tx, message.user, message.id.as_str())
             .await?
             .ok_or(crate::StoreError::Missing("message"))?;
         tx.commit().await?;
@@ -185,7 +197,7 @@ impl Store {
     /// One of the user's messages.
     pub async fn message(&self, user: &UserId, id: &str) -> Result<Option<MessageRecord>> {
         let mut conn = self.db.read().acquire().await?;
-        find(&mut conn, user, "id", id).await
+        find(&mut conn, user, id).await
     }
 
     /// Marks one of the user's messages read (the first time counts); None when it is not theirs.
@@ -210,7 +222,7 @@ impl Store {
         if changed {
             append_event(&mut tx, self.db.engine(), user, EventKind::Messages, id, at).await?;
         }
-        let found = find(&mut tx, user, "id", id).await?;
+        let found = find(&mut tx, user, id).await?;
         tx.commit().await?;
         if changed {
             self.announce(user);

@@ -9,7 +9,7 @@
 //! event no longer kept first gets `{"type": "resync"}`: it missed changes and reads everything again.
 //! Heartbeats (an SSE comment, a WebSocket ping) keep idle connections open; when the session ends
 //! (logout, expiry, a barred device) the connection is closed (SSE: an event `closed` and the end of the
-//! stream; WebSocket: close code 4401).
+//! stream; WebSocket: close code 4401); a stopping node closes with 1001, and the client reconnects.
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Authenticated, TOKEN_HEADER};
@@ -30,8 +30,10 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
-/// WebSocket close code for an ended session (4000-4999 are the application's).
+/// WebSocket close code for an ended session or a failed hello (4000-4999 are the application's).
 const SESSION_ENDED: u16 = 4401;
+/// WebSocket close code when the server goes away (stopping, or the feed failed): reconnect.
+const GOING_AWAY: u16 = 1001;
 /// How long a WebSocket client without a `token` header has to send its hello.
 const HELLO_WITHIN: Duration = Duration::from_secs(10);
 /// Read and write buffer of one WebSocket (tungstenite's default is 128 KiB each).
@@ -75,7 +77,11 @@ pub async fn events(
     ));
     let stream = futures::stream::unfold(receiver, |mut receiver| async move {
         let event = match receiver.recv().await? {
-            Frame::Ready(id) => Event::default().event("ready").data(ready_json(id)),
+            // With its id, so a client that drops before any change resumes from here.
+            Frame::Ready(id) => Event::default()
+                .id(id.to_string())
+                .event("ready")
+                .data(ready_json(id)),
             Frame::Event { id, kind, json } => {
                 Event::default().id(id.to_string()).event(kind).data(json)
             }
@@ -158,7 +164,7 @@ async fn serve_socket(
         Some(caller) => (caller, last_seen),
         None => match hello(&services, &mut socket).await {
             Some(hello) => hello,
-            None => return close(socket, "unauthenticated").await,
+            None => return close(socket, SESSION_ENDED, "unauthenticated").await,
         },
     };
     let (frames, mut receiver) = mpsc::channel(QUEUE);
@@ -171,7 +177,9 @@ async fn serve_socket(
                     Some(Frame::Event { json, .. }) => socket.send(Message::Text(json.into())).await,
                     Some(Frame::Resync) => socket.send(Message::Text(r#"{"type":"resync"}"#.into())).await,
                     Some(Frame::Heartbeat) => socket.send(Message::Ping(Vec::new().into())).await,
-                    Some(Frame::Closed) | None => return close(socket, "session ended").await,
+                    Some(Frame::Closed) => return close(socket, SESSION_ENDED, "session ended").await,
+                    // The node is stopping, or the feed failed: the client should come back.
+                    None => return close(socket, GOING_AWAY, "reconnect").await,
                 };
                 if sent.is_err() {
                     return;
@@ -200,9 +208,9 @@ async fn hello(services: &Services, socket: &mut WebSocket) -> Option<(Caller, O
     Some((caller, hello.last_event_id))
 }
 
-async fn close(mut socket: WebSocket, reason: &'static str) {
+async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
     let frame = CloseFrame {
-        code: SESSION_ENDED,
+        code,
         reason: reason.into(),
     };
     let _ = socket.send(Message::Close(Some(frame))).await;
