@@ -140,10 +140,6 @@ impl BackOfficeHost {
         format!("http://{}", self.settings.listen)
     }
 
-    pub fn is_up(&self) -> bool {
-        self.running.is_some()
-    }
-
     /// Starts it (again) on its address and database.
     pub async fn start(&mut self) -> anyhow::Result<()> {
         if self.running.is_some() {
@@ -211,10 +207,6 @@ impl NodeHost {
     /// Its admin base URL.
     pub fn admin_base(&self) -> String {
         format!("http://{}", self.config.admin_listen)
-    }
-
-    pub fn is_up(&self) -> bool {
-        self.running.is_some()
     }
 
     /// Starts it (again) on its addresses; `seed` load customers are set up through it first.

@@ -44,15 +44,6 @@ impl Gateway {
         }
     }
 
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
-
-    /// The base URL of the first node.
-    pub fn first_node(&self) -> &str {
-        self.nodes.first().map_or("", String::as_str)
-    }
-
     pub async fn get(&self, path: &str, token: &str) -> Answer {
         self.send(Method::GET, path, token, None).await
     }
