@@ -16,9 +16,10 @@ use crate::wire::{
 use async_trait::async_trait;
 use bankgate_backoffice::{
     AccountsApi, AuthorizationOutcome, AuthorizationRequest, BackOffice, BackOfficeError,
-    BoAccount, BoCard, BoTransaction, BookTransfer, CardAuthorizationApi, CardToVault, CardsApi,
-    CustomersApi, Deposit, IdempotencyKey, IssueCard, NewCustomer, OpenAccount, PaymentsApi,
-    Payout, RateBoard, RatesApi, SettlementLeg, TransactionQuery, TransferLegs, TransfersApi,
+    BoAccount, BoCard, BoChange, BoTransaction, BookTransfer, CardAuthorizationApi, CardToVault,
+    CardsApi, ChangesApi, CustomersApi, Deposit, IdempotencyKey, IssueCard, NewCustomer,
+    OpenAccount, PaymentsApi, Payout, RateBoard, RatesApi, SettlementLeg, TransactionQuery,
+    TransferLegs, TransfersApi,
 };
 use bankgate_domain::card::{Pin, ReissueReason};
 use bankgate_domain::ids::{BackOfficeId, BoRef};
@@ -234,6 +235,10 @@ impl BackOffice for HttpBackOffice {
     fn rates(&self) -> Option<&dyn RatesApi> {
         Some(self)
     }
+
+    fn changes(&self) -> Option<&dyn ChangesApi> {
+        Some(self)
+    }
 }
 
 #[async_trait]
@@ -412,6 +417,15 @@ impl PaymentsApi for HttpBackOffice {
 impl RatesApi for HttpBackOffice {
     async fn rate_board(&self) -> Result<RateBoard> {
         self.send(self.request(Method::GET, &["rates"])).await
+    }
+}
+
+#[async_trait]
+impl ChangesApi for HttpBackOffice {
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<BoChange>> {
+        let (after, limit) = (after.to_string(), limit.to_string());
+        self.send(self.request(Method::GET, &["changes", &after, &limit]))
+            .await
     }
 }
 

@@ -20,8 +20,8 @@ use axum::response::IntoResponse;
 use axum::{Json, Router};
 use bankgate_backoffice::{
     AuthorizationOutcome, AuthorizationRequest, BackOffice, BackOfficeError, BoAccount, BoCard,
-    BoTransaction, BookTransfer, CardToVault, Deposit, IdempotencyKey, IssueCard, NewCustomer,
-    OpenAccount, Payout, RateBoard, SettlementLeg, TransactionQuery, TransferLegs,
+    BoChange, BoTransaction, BookTransfer, CardToVault, Deposit, IdempotencyKey, IssueCard,
+    NewCustomer, OpenAccount, Payout, RateBoard, SettlementLeg, TransactionQuery, TransferLegs,
 };
 use bankgate_domain::card::Pin;
 use bankgate_domain::ids::BoRef;
@@ -164,6 +164,7 @@ fn back_office_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pay_out))
         .routes(routes!(vault_card))
         .routes(routes!(rate_board))
+        .routes(routes!(changes_since))
 }
 
 fn api_routes(faults: &Faults) -> OpenApiRouter<AppState> {
@@ -510,6 +511,18 @@ async fn rate_board(State(s): State<AppState>) -> Reply<Json<RateBoard>> {
     Ok(Json(rates.rate_board().await?))
 }
 
+/// Up to `limit` (at most 1,000) entries of the change feed numbered above `after`, in number order.
+#[utoipa::path(get, path = "/changes/{after}/{limit}", tag = "changes",
+    params(("after" = i64, Path), ("limit" = u32, Path)),
+    responses((status = 200, body = Vec<BoChange>), Failures))]
+async fn changes_since(
+    State(s): State<AppState>,
+    Path((after, limit)): Path<(i64, u32)>,
+) -> Reply<Json<Vec<BoChange>>> {
+    let changes = s.back_office.require_changes()?;
+    Ok(Json(changes.changes_since(after, limit).await?))
+}
+
 // ---- health, admin, docs ----
 
 /// Whether the back office can serve (its database answers). Takes the latency and hang faults.
@@ -616,6 +629,7 @@ mod tests {
             "GET /admin/faults",
             "GET /admin/ledger",
             "GET /cards/{card}",
+            "GET /changes/{after}/{limit}",
             "GET /customers/{customer}/accounts",
             "GET /customers/{customer}/cards",
             "GET /health",

@@ -44,6 +44,9 @@ pub trait BackOffice: Send + Sync + 'static {
     fn rates(&self) -> Option<&dyn RatesApi> {
         None
     }
+    fn changes(&self) -> Option<&dyn ChangesApi> {
+        None
+    }
 }
 
 impl dyn BackOffice {
@@ -77,6 +80,9 @@ impl dyn BackOffice {
     }
     pub fn require_rates(&self) -> Result<&dyn RatesApi> {
         self.rates().ok_or_else(|| self.unsupported("rates"))
+    }
+    pub fn require_changes(&self) -> Result<&dyn ChangesApi> {
+        self.changes().ok_or_else(|| self.unsupported("changes"))
     }
 }
 
@@ -179,4 +185,15 @@ pub trait PaymentsApi: Send + Sync {
 #[async_trait]
 pub trait RatesApi: Send + Sync {
     async fn rate_board(&self) -> Result<RateBoard>;
+}
+
+/// The back office's own change feed: what changed on its side (a card purchase, an incoming credit, a
+/// settled payment), so bankgate can refresh it without being asked. Entries are hints: the reader asks
+/// for the objects as they now are.
+#[async_trait]
+pub trait ChangesApi: Send + Sync {
+    /// Up to `limit` entries numbered above `after`, in number order. A number can be taken by a change
+    /// still being committed, so a gap may fill in shortly after; a reader that must not miss entries
+    /// reads again from before a gap until it fills or has lasted longer than any transaction can.
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<BoChange>>;
 }

@@ -13,8 +13,8 @@ pub mod schema;
 mod types;
 
 pub use api::{
-    AccountsApi, BackOffice, CardAuthorizationApi, CardsApi, CustomersApi, PaymentsApi, RatesApi,
-    TransfersApi,
+    AccountsApi, BackOffice, CardAuthorizationApi, CardsApi, ChangesApi, CustomersApi, PaymentsApi,
+    RatesApi, TransfersApi,
 };
 pub use error::BackOfficeError;
 pub use registry::{BackOfficeRegistry, CallObserver};

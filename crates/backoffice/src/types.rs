@@ -352,3 +352,28 @@ impl RateBoard {
             .map(|q| q.buy)
     }
 }
+
+/// What a back-office change is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
+pub enum ChangedObject {
+    /// The account's balances moved (a posting: a purchase, a credit, a settled payment); it has new
+    /// transactions.
+    Account(BoRef),
+    /// The card changed.
+    Card(BoRef),
+}
+
+/// One entry of a back office's change feed. Entries are numbered in the order their changes were
+/// committed, except that a number may show up shortly after a higher one (see [`ChangesApi`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
+pub struct BoChange {
+    pub seq: i64,
+    /// The customer who holds what changed.
+    pub customer_id_bo: BoRef,
+    pub object: ChangedObject,
+    #[cfg_attr(feature = "schema", schema(value_type = crate::schema::DateTime))]
+    pub at: OffsetDateTime,
+}

@@ -3,6 +3,7 @@
 //! offices must agree on. Nothing here does I/O.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod beneficiary;
 pub mod card;
 pub mod clock;

@@ -173,6 +173,7 @@ impl Sandbox {
         if reason == ReissueReason::Stolen {
             replace_pan(&mut tx, card.as_str()).await?;
         }
+        crate::changes::card_changed(&mut tx, card.as_str(), now).await?;
         let reissued = fetch_card(&mut tx, card.as_str()).await?;
         tx.commit().await?;
         Ok(reissued)
@@ -202,6 +203,7 @@ impl Sandbox {
             .bind(card.as_str())
             .execute(&mut *tx)
             .await?;
+        crate::changes::card_changed(&mut tx, card.as_str(), now).await?;
         let updated = fetch_card(&mut tx, card.as_str()).await?;
         tx.commit().await?;
         Ok(updated)
@@ -215,7 +217,9 @@ impl Sandbox {
         query: CardUpdate<'_>,
     ) -> Result<BoCard, SandboxError> {
         let mut tx = self.db.write().begin().await?;
-        query.execute(&mut *tx).await?;
+        if query.execute(&mut *tx).await?.rows_affected() == 1 {
+            crate::changes::card_changed(&mut tx, card.as_str(), self.now_ms()).await?;
+        }
         let updated = fetch_card(&mut tx, card.as_str()).await?;
         tx.commit().await?;
         Ok(updated)

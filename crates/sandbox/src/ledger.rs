@@ -158,7 +158,7 @@ pub(crate) async fn post(
         })
         .collect();
     customers.sort_by(|a, b| a.0.cmp(b.0));
-    for (account_id, amount) in customers {
+    for &(account_id, amount) in &customers {
         if let Err(unposted) = move_customer_balance(conn, account_id, amount, entry.at_ms).await? {
             return Ok(Err(unposted));
         }
@@ -204,6 +204,9 @@ pub(crate) async fn post(
             .bind(money.currency.as_str());
     }
     insert.execute(&mut *conn).await?;
+    for (account_id, _) in customers {
+        crate::changes::account_changed(conn, account_id, entry.at_ms).await?;
+    }
     Ok(Ok(entry_id))
 }
 

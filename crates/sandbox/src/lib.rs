@@ -2,7 +2,7 @@
 //! customers, deposit accounts on a double-entry ledger, payment cards with their controls, decides card
 //! authorizations, moves money between accounts (converting between currencies at its quoted rates) and
 //! to other back offices and payees, all in its own database (SQLite or PostgreSQL, never the
-//! middleware's).
+//! middleware's). It reports its own changes in a feed (`changes`).
 //!
 //! Money moves only through the `ledger` module: every entry balances to zero per currency and an
 //! account's stored balances change in the same transaction as its postings. [`Sandbox::ledger_report`]
@@ -12,6 +12,7 @@
 mod accounts;
 mod authorization;
 mod cards;
+mod changes;
 mod customers;
 mod error;
 mod idempotency;
@@ -34,8 +35,8 @@ pub use report::{AccountMismatch, LedgerReport};
 
 use async_trait::async_trait;
 use bankgate_backoffice::{
-    AccountsApi, BackOffice, BackOfficeError, CardAuthorizationApi, CardsApi, CustomersApi,
-    PaymentsApi, RatesApi, TransfersApi,
+    AccountsApi, BackOffice, BackOfficeError, CardAuthorizationApi, CardsApi, ChangesApi,
+    CustomersApi, PaymentsApi, RatesApi, TransfersApi,
 };
 use bankgate_db::Db;
 use bankgate_domain::ids::BackOfficeId;
@@ -152,6 +153,10 @@ impl BackOffice for Sandbox {
     }
 
     fn rates(&self) -> Option<&dyn RatesApi> {
+        Some(self)
+    }
+
+    fn changes(&self) -> Option<&dyn ChangesApi> {
         Some(self)
     }
 }

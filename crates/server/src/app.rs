@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::cross_node::spawn_event_listener;
 use crate::http::paths::normalize_request;
 use crate::metrics::Metrics;
+use crate::services::back_office_changes::spawn_back_office_follower;
 use crate::services::jobs::spawn_job_runner;
 use crate::services::Services;
 use crate::{admin, demo, http};
@@ -72,6 +73,8 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
     job_runner: JoinHandle<()>,
+    /// Follows back offices' own changes.
+    follower: JoinHandle<()>,
     /// Hears other nodes' events (PostgreSQL only).
     event_listener: Option<JoinHandle<()>>,
 }
@@ -84,6 +87,7 @@ impl Running {
             let _ = task.await;
         }
         let _ = self.job_runner.await;
+        let _ = self.follower.await;
         if let Some(listener) = self.event_listener {
             let _ = listener.await;
         }
@@ -95,6 +99,7 @@ impl Running {
             task.await??;
         }
         self.job_runner.await?;
+        self.follower.await?;
         Ok(())
     }
 
@@ -132,6 +137,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let api = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(api);
     let ops = admin::router(services.clone(), metrics, admin_token).into_make_service();
     let job_runner = spawn_job_runner(services.clone(), stopped.clone());
+    let follower = spawn_back_office_follower(services.clone(), stopped.clone());
     {
         // Push connections never end by themselves; graceful shutdown waits for them.
         let (services, mut stopped) = (services.clone(), stopped.clone());
@@ -167,6 +173,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         shutdown,
         tasks,
         job_runner,
+        follower,
         event_listener,
     })
 }

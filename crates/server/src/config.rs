@@ -59,6 +59,10 @@ pub struct Config {
     /// How often an idle push connection (`/events`, `/socket`) gets a heartbeat and its session is
     /// checked, in milliseconds.
     pub push_heartbeat_ms: u64,
+    /// How often back offices' change feeds are read for changes made on their side, in milliseconds.
+    pub change_feed_poll_ms: u64,
+    /// How often the customers of a back office without a change feed are refreshed, in seconds.
+    pub back_office_refresh_secs: u64,
     /// The longest one back-office call may take, in milliseconds.
     pub back_office_deadline_ms: u64,
     /// Unanswered back-office calls in a row that open that back office's circuit.
@@ -96,6 +100,8 @@ impl Default for Config {
             job_lease_ms: 60_000,
             idempotency_abandon_ms: 60_000,
             push_heartbeat_ms: 15_000,
+            change_feed_poll_ms: 1_000,
+            back_office_refresh_secs: 300,
             back_office_deadline_ms: 3_000,
             circuit_failures_to_open: 5,
             circuit_cool_down_ms: 5_000,
@@ -160,6 +166,9 @@ impl Config {
         }
         if self.idempotency_abandon_ms == 0 || self.push_heartbeat_ms == 0 {
             bail!("idempotency_abandon_ms and push_heartbeat_ms must be positive");
+        }
+        if self.change_feed_poll_ms == 0 || self.back_office_refresh_secs == 0 {
+            bail!("change_feed_poll_ms and back_office_refresh_secs must be positive");
         }
         if self.login_max_failures_per_user < 1 || self.login_max_failures_per_address < 1 {
             bail!("login failure limits must be at least 1");
@@ -237,6 +246,8 @@ impl Config {
             job_lease: Duration::from_millis(self.job_lease_ms),
             idempotency_abandon: Duration::from_millis(self.idempotency_abandon_ms),
             push_heartbeat: Duration::from_millis(self.push_heartbeat_ms),
+            change_feed_poll: Duration::from_millis(self.change_feed_poll_ms),
+            back_office_refresh: Duration::from_secs(self.back_office_refresh_secs),
             stand_in: crate::services::stand_in::StandInLimits {
                 per_operation: self.stand_in_max_per_operation,
                 per_user: self.stand_in_max_per_user,

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::push::next_json;
+use common::push::{next_json, next_json_of};
 use common::{engines, json, TestApp};
 use futures::SinkExt;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -29,13 +29,14 @@ async fn a_users_changes_arrive_in_order_and_a_reconnect_resumes_after_the_last_
             .await;
         let undo_id = queued.success()["undo"]["id"].as_str().unwrap().to_owned();
         // Events carry each object as it stands when sent: the first is read before the cancel.
-        let first = stream.expect().await;
+        let ours = ["undo", "messages"];
+        let first = stream.expect_one_of(&ours).await;
         assert_eq!(first.name, "undo");
         assert_eq!(first.data["type"], "undo");
         assert_eq!(first.data["undo"]["id"], undo_id.as_str());
         assert_eq!(first.data["undo"]["state"], "waiting");
         let message_id = app.message_support(&demo.token, "Where is my card?").await;
-        let second = stream.expect().await;
+        let second = stream.expect_one_of(&ours).await;
         app.delete(&format!("/undo/{undo_id}"), demo.token())
             .await
             .success();
@@ -45,7 +46,7 @@ async fn a_users_changes_arrive_in_order_and_a_reconnect_resumes_after_the_last_
             message_id.as_str()
         );
         assert_eq!(second.data["messages"][0]["toAFiUserId"], "AmpliFi Support");
-        let third = stream.expect().await;
+        let third = stream.expect_one_of(&ours).await;
         assert_eq!(third.data["undo"]["state"], "cancelled");
         assert_eq!(third.data["undo"]["isCancelled"], true);
         let seen: Vec<i64> = [&first, &second, &third]
@@ -71,7 +72,7 @@ async fn a_users_changes_arrive_in_order_and_a_reconnect_resumes_after_the_last_
             .await
             .success();
         let mut resumed = app.events(&demo.token, Some(seen[2])).await;
-        let missed = resumed.expect().await;
+        let missed = resumed.expect_one_of(&ours).await;
         assert_eq!(
             missed.data["messages"][0]["AFiMessageId"],
             reply_id.as_str()
@@ -81,12 +82,12 @@ async fn a_users_changes_arrive_in_order_and_a_reconnect_resumes_after_the_last_
             "AmpliFi Support"
         );
         assert!(missed.id.unwrap() > seen[2]);
-        let read = resumed.expect().await;
+        let read = resumed.expect_one_of(&ours).await;
         assert_eq!(read.data["messages"][0]["isRead"], true);
 
         // demo2 saw none of it: its first event is its own.
         let own = app.message_support(&demo2.token, "Hello").await;
-        let first_of_other = other.expect().await;
+        let first_of_other = other.expect_one_of(&ours).await;
         assert_eq!(
             first_of_other.data["messages"][0]["AFiMessageId"],
             own.as_str()
@@ -115,7 +116,7 @@ async fn an_ended_session_closes_its_event_stream() {
         let session = app.login_ok("demo", "demo-password").await;
         let mut stream = app.events(&session.token, None).await;
         app.delete("/token", session.token()).await.success();
-        let closed = stream.expect().await;
+        let closed = stream.expect_one_of(&["closed"]).await;
         assert_eq!(closed.name, "closed", "{closed:?}");
         assert!(stream.next().await.is_none(), "the stream goes on");
         // The other session of the same user is untouched.
@@ -135,8 +136,7 @@ async fn a_websocket_client_authenticates_with_its_first_message_and_logout_clos
         let ready = next_json(&mut socket).await;
         assert_eq!(ready["type"], "ready");
         let id = app.message_support(&session.token, "from the socket").await;
-        let event = next_json(&mut socket).await;
-        assert_eq!(event["type"], "messages");
+        let event = next_json_of(&mut socket, "messages").await;
         assert_eq!(event["messages"][0]["AFiMessageId"], id.as_str());
         assert!(event["id"].as_i64().unwrap() > ready["id"].as_i64().unwrap());
 
@@ -195,7 +195,7 @@ async fn a_change_made_through_one_node_reaches_a_client_of_another() {
             .await
             .unwrap();
         assert_eq!(resp.status(), 200);
-        let event = stream.expect().await;
+        let event = stream.expect_one_of(&["messages"]).await;
         assert_eq!(event.data["messages"][0]["text"], "through the other node");
         second.stop().await;
         app.stop().await;

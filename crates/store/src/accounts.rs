@@ -1,6 +1,7 @@
 //! The middleware's copy of the user's accounts, and the account preferences bankgate keeps itself.
 
-use crate::cache::{refreshed, CacheTable, Incoming};
+use crate::cache::{refreshed, CacheTable, Incoming, OnNew};
+use crate::events::EventKind;
 use crate::json::{from_text, to_text};
 use crate::{AccountPrefs, Result, Store, StoredAccount};
 use bankgate_backoffice::BoAccount;
@@ -12,6 +13,8 @@ const ACCOUNTS: CacheTable = CacheTable {
     name: "accounts",
     extra_columns: &[],
     new_id: || AccountId::generate().into_string(),
+    event: EventKind::Accounts,
+    on_new: OnNew::Nothing,
 };
 
 type AccountRow = (String, String, String, String, String, i64);
@@ -117,8 +120,10 @@ impl Store {
         user: &UserId,
         id: &AccountId,
         prefs: &AccountPrefs,
+        at: OffsetDateTime,
     ) -> Result<bool> {
         let mut tx = self.db().write().begin().await?;
+        let mut changed = Vec::new();
         if prefs.is_main {
             let others: Vec<(String, String)> =
                 query_as("SELECT id, user_data FROM accounts WHERE user_id = $1 AND id <> $2")
@@ -131,10 +136,11 @@ impl Store {
                 if other_prefs.is_main {
                     other_prefs.is_main = false;
                     query("UPDATE accounts SET user_data = $2 WHERE id = $1")
-                        .bind(other)
+                        .bind(other.as_str())
                         .bind(to_text(&other_prefs)?)
                         .execute(&mut *tx)
                         .await?;
+                    changed.push(other);
                 }
             }
         }
@@ -144,8 +150,16 @@ impl Store {
             .bind(to_text(prefs)?)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        let found = done.rows_affected() == 1;
+        if found {
+            changed.push(id.as_str().to_owned());
+        } else {
+            changed.clear();
+        }
+        let subjects: Vec<&str> = changed.iter().map(String::as_str).collect();
+        self.commit_with_events(tx, user, EventKind::Accounts, &subjects, at)
+            .await?;
         self.forget_copies(&ACCOUNTS);
-        Ok(done.rows_affected() == 1)
+        Ok(found)
     }
 }

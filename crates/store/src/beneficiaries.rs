@@ -1,6 +1,7 @@
 //! Beneficiaries are bankgate's own records: the user's payment destinations, kept whole as JSON that the
 //! beneficiaries service defines and validates. A deletion is queued (undoable) and only marks the row.
 
+use crate::events::EventKind;
 use crate::{Result, Store};
 use bankgate_domain::ids::{BeneficiaryId, UserId};
 use bankgate_domain::time_format::{from_millis, to_millis};
@@ -45,6 +46,7 @@ impl Store {
         new: &NewBeneficiaryRecord,
     ) -> Result<BeneficiaryRecord> {
         let at = to_millis(new.at);
+        let mut tx = self.db.write().begin().await?;
         query(
             "INSERT INTO beneficiaries (id, user_id, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
         )
@@ -52,8 +54,10 @@ impl Store {
         .bind(new.user_id.as_str())
         .bind(&new.data)
         .bind(at)
-        .execute(self.db.write())
+        .execute(&mut *tx)
         .await?;
+        self.beneficiary_changed(tx, &new.user_id, &new.id, true, new.at)
+            .await?;
         Ok(BeneficiaryRecord {
             id: new.id.clone(),
             user_id: new.user_id.clone(),
@@ -82,9 +86,17 @@ impl Store {
         user: &UserId,
         id: &BeneficiaryId,
     ) -> Result<Option<BeneficiaryRecord>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM beneficiaries WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL"
-        );
+        let found = self.beneficiary_as_kept(user, id).await?;
+        Ok(found.filter(|b| b.deleted_at.is_none()))
+    }
+
+    /// One of the user's beneficiaries, deleted or not (a push of its deletion shows it).
+    pub async fn beneficiary_as_kept(
+        &self,
+        user: &UserId,
+        id: &BeneficiaryId,
+    ) -> Result<Option<BeneficiaryRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM beneficiaries WHERE id = $1 AND user_id = $2");
         let row: Option<Row> = query_as(&sql)
             .bind(id.as_str())
             .bind(user.as_str())
@@ -101,6 +113,7 @@ impl Store {
         data: &str,
         at: OffsetDateTime,
     ) -> Result<bool> {
+        let mut tx = self.db.write().begin().await?;
         let updated = query(
             "UPDATE beneficiaries SET data = $1, updated_at = $2 WHERE id = $3 AND user_id = $4 AND deleted_at IS NULL",
         )
@@ -108,9 +121,12 @@ impl Store {
         .bind(to_millis(at))
         .bind(id.as_str())
         .bind(user.as_str())
-        .execute(self.db.write())
-        .await?;
-        Ok(updated.rows_affected() == 1)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        self.beneficiary_changed(tx, user, id, updated, at).await?;
+        Ok(updated)
     }
 
     /// Marks the beneficiary deleted (a queued deletion executing). Deleting twice changes nothing.
@@ -120,12 +136,29 @@ impl Store {
         id: &BeneficiaryId,
         at: OffsetDateTime,
     ) -> Result<()> {
-        query("UPDATE beneficiaries SET deleted_at = $1 WHERE id = $2 AND user_id = $3 AND deleted_at IS NULL")
+        let mut tx = self.db.write().begin().await?;
+        let deleted = query("UPDATE beneficiaries SET deleted_at = $1 WHERE id = $2 AND user_id = $3 AND deleted_at IS NULL")
             .bind(to_millis(at))
             .bind(id.as_str())
             .bind(user.as_str())
-            .execute(self.db.write())
-            .await?;
-        Ok(())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        self.beneficiary_changed(tx, user, id, deleted, at).await
+    }
+
+    /// Commits a beneficiary write, with its event when it changed something.
+    async fn beneficiary_changed(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+        user: &UserId,
+        id: &BeneficiaryId,
+        changed: bool,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        let subjects: &[&str] = if changed { &[id.as_str()] } else { &[] };
+        self.commit_with_events(tx, user, EventKind::Beneficiaries, subjects, at)
+            .await
     }
 }

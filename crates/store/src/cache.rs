@@ -2,8 +2,15 @@
 //! core columns (id, user_id, back_office_id, id_bo, data, user_data, refreshed_at) plus a few of its own.
 //! [`Store::record_objects`] upserts what a back office just reported, assigning bankgate ids to new
 //! objects, and skips the write for copies that are unchanged and were confirmed recently, so repeated
-//! reads do not turn into writes.
+//! reads do not turn into writes. A copy whose data changed (or a new one) gets an event in the user's
+//! log, in the same transaction, so connected apps see it: a copy only re-confirmed gets none.
+//!
+//! Whether data changed is judged against what this node last saw (its memo, or the rows it read): on
+//! several nodes two may both see the same change and both append an event for it. That is harmless (an
+//! event names the object, which is sent as it then stands); missing one would not be.
 
+use crate::alerts::NewLine;
+use crate::events::{append_events, EventKind};
 use crate::{Result, Store, REFRESH_REWRITE_MS};
 use bankgate_domain::ids::{BackOfficeId, UserId};
 use bankgate_domain::time_format::{from_millis, to_millis};
@@ -17,6 +24,18 @@ pub(crate) struct CacheTable {
     /// Columns beyond the core ones, in the order [`Incoming::extras`] gives their values.
     pub extra_columns: &'static [&'static str],
     pub new_id: fn() -> String,
+    /// The event a changed copy appends.
+    pub event: EventKind,
+    /// What else storing an object for the first time does.
+    pub on_new: OnNew,
+}
+
+/// What storing an object for the first time does besides its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnNew {
+    Nothing,
+    /// Send the alerts a new transaction fires (its first extra column is its account).
+    SendTransactionAlerts,
 }
 
 /// A value for one of a table's own columns.
@@ -37,6 +56,14 @@ pub(crate) struct Incoming {
 pub(crate) struct Recorded {
     pub id: String,
     pub user_data: String,
+    /// This call stored the object for the first time (on any node).
+    pub is_new: bool,
+}
+
+/// An object to upsert: its index in the incoming list, and whether its data differs from the copy seen.
+struct Write {
+    index: usize,
+    changed: bool,
 }
 
 /// A stored copy: bankgate id, data, user data, refreshed_at (ms).
@@ -94,19 +121,21 @@ impl Store {
                     recorded.push(Some(Recorded {
                         id: id.clone(),
                         user_data: user_data.clone(),
+                        is_new: false,
                     }));
                 }
-                _ => {
+                known => {
                     recorded.push(None);
-                    to_write.push(i);
+                    let changed = known.is_none_or(|(_, data, _, _)| *data != object.data);
+                    to_write.push(Write { index: i, changed });
                 }
             }
         }
         if !to_write.is_empty() {
             let written = self
-                .upsert_objects(table, user, back_office, objects, &to_write, now)
+                .upsert_objects(table, user, back_office, objects, &to_write, at)
                 .await?;
-            for (i, row) in to_write.into_iter().zip(written) {
+            for (i, row) in to_write.into_iter().map(|w| w.index).zip(written) {
                 let copy = (
                     row.id.clone(),
                     objects[i].data.clone(),
@@ -179,21 +208,22 @@ impl Store {
         user: &UserId,
         back_office: &BackOfficeId,
         objects: &[Incoming],
-        which: &[usize],
-        now: i64,
+        which: &[Write],
+        at: OffsetDateTime,
     ) -> Result<Vec<Recorded>> {
         let sql = upsert_sql(table);
         let mut tx = self.db().write().begin().await?;
         let mut written = Vec::with_capacity(which.len());
-        for &i in which {
-            let object = &objects[i];
+        for write in which {
+            let object = &objects[write.index];
+            let new_id = (table.new_id)();
             let mut q = query_as::<Any, (String, String)>(&sql)
-                .bind((table.new_id)())
+                .bind(new_id.as_str())
                 .bind(user.as_str())
                 .bind(back_office.as_str())
                 .bind(object.id_bo.as_str())
                 .bind(object.data.as_str())
-                .bind(now);
+                .bind(to_millis(at));
             for extra in &object.extras {
                 q = match extra {
                     Extra::Text(s) => q.bind(s.clone()),
@@ -201,11 +231,60 @@ impl Store {
                 };
             }
             let (id, user_data) = q.fetch_one(&mut *tx).await?;
-            written.push(Recorded { id, user_data });
+            // An existing row keeps its id: getting ours back means the row is new.
+            let is_new = id == new_id;
+            written.push(Recorded {
+                id,
+                user_data,
+                is_new,
+            });
         }
+        let changed: Vec<&str> = which
+            .iter()
+            .zip(&written)
+            .filter(|(write, row)| write.changed || row.is_new)
+            .map(|(_, row)| row.id.as_str())
+            .collect();
+        let events: Vec<(EventKind, &str)> = changed.iter().map(|id| (table.event, *id)).collect();
+        append_events(&mut tx, self.db().engine(), user, &events, to_millis(at)).await?;
+        let alerts = match table.on_new {
+            OnNew::Nothing => 0,
+            OnNew::SendTransactionAlerts => {
+                let lines = new_lines(objects, which, &written);
+                self.send_transaction_alerts(&mut tx, user, &lines, at)
+                    .await?
+            }
+        };
         tx.commit().await?;
+        if !changed.is_empty() || alerts > 0 {
+            self.announce(user);
+        }
         Ok(written)
     }
+}
+
+/// The objects of a write that were stored for the first time, with their account (first extra column).
+fn new_lines<'a>(
+    objects: &'a [Incoming],
+    which: &[Write],
+    written: &'a [Recorded],
+) -> Vec<NewLine<'a>> {
+    which
+        .iter()
+        .zip(written)
+        .filter(|(_, row)| row.is_new)
+        .filter_map(|(write, row)| {
+            let object = &objects[write.index];
+            match object.extras.first() {
+                Some(Extra::Text(account_id)) => Some(NewLine {
+                    id: row.id.as_str(),
+                    account_id: account_id.as_str(),
+                    data: object.data.as_str(),
+                }),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 fn upsert_sql(table: &CacheTable) -> String {

@@ -1,6 +1,7 @@
 //! The middleware's copy of the user's cards, and the card preferences bankgate keeps itself.
 
-use crate::cache::{refreshed, CacheTable, Extra, Incoming};
+use crate::cache::{refreshed, CacheTable, Extra, Incoming, OnNew};
+use crate::events::EventKind;
 use crate::json::{from_text, to_text};
 use crate::{CardPrefs, Result, Store, StoredCard};
 use bankgate_backoffice::BoCard;
@@ -12,6 +13,8 @@ const CARDS: CacheTable = CacheTable {
     name: "cards",
     extra_columns: &["account_id"],
     new_id: || CardId::generate().into_string(),
+    event: EventKind::Cards,
+    on_new: OnNew::Nothing,
 };
 
 type CardRow = (String, String, String, String, String, String, i64);
@@ -110,14 +113,20 @@ impl Store {
         user: &UserId,
         id: &CardId,
         prefs: &CardPrefs,
+        at: OffsetDateTime,
     ) -> Result<bool> {
+        let mut tx = self.db().write().begin().await?;
         let done = query("UPDATE cards SET user_data = $3 WHERE id = $1 AND user_id = $2")
             .bind(id.as_str())
             .bind(user.as_str())
             .bind(to_text(prefs)?)
-            .execute(self.db().write())
+            .execute(&mut *tx)
+            .await?;
+        let found = done.rows_affected() == 1;
+        let subjects: &[&str] = if found { &[id.as_str()] } else { &[] };
+        self.commit_with_events(tx, user, EventKind::Cards, subjects, at)
             .await?;
         self.forget_copies(&CARDS);
-        Ok(done.rows_affected() == 1)
+        Ok(found)
     }
 }

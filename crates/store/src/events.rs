@@ -12,7 +12,7 @@ use crate::{Result, Store};
 use bankgate_db::Engine;
 use bankgate_domain::ids::UserId;
 use bankgate_domain::time_format::{from_millis, to_millis};
-use sqlx::{query, query_as, AnyConnection};
+use sqlx::{query, query_as, Any, AnyConnection, Transaction};
 use time::OffsetDateTime;
 
 /// The PostgreSQL channel nodes listen on; each notification's payload is a user id.
@@ -27,7 +27,31 @@ pub enum EventKind {
     Messages,
     /// One of the user's sessions ended (logout, a barred device): open push connections check theirs.
     Session,
+    /// An account (its back-office data or the user's flags on it) changed.
+    Accounts,
+    /// A card changed.
+    Cards,
+    /// A transaction arrived or changed (or the user annotated it).
+    Transactions,
+    /// A beneficiary was added, changed or deleted.
+    Beneficiaries,
+    /// The user's profile changed.
+    User,
+    /// One of the user's alert settings changed.
+    Alerts,
 }
+
+const ALL_KINDS: [EventKind; 9] = [
+    EventKind::Undo,
+    EventKind::Messages,
+    EventKind::Session,
+    EventKind::Accounts,
+    EventKind::Cards,
+    EventKind::Transactions,
+    EventKind::Beneficiaries,
+    EventKind::User,
+    EventKind::Alerts,
+];
 
 impl EventKind {
     pub fn as_str(self) -> &'static str {
@@ -35,13 +59,17 @@ impl EventKind {
             EventKind::Undo => "undo",
             EventKind::Messages => "messages",
             EventKind::Session => "session",
+            EventKind::Accounts => "accounts",
+            EventKind::Cards => "cards",
+            EventKind::Transactions => "transactions",
+            EventKind::Beneficiaries => "beneficiaries",
+            EventKind::User => "user",
+            EventKind::Alerts => "alerts",
         }
     }
 
     fn parse(s: &str) -> Option<EventKind> {
-        [EventKind::Undo, EventKind::Messages, EventKind::Session]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        ALL_KINDS.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -65,23 +93,46 @@ pub(crate) async fn append_event(
     subject: &str,
     at: i64,
 ) -> Result<i64> {
-    let (seq,): (i64,) = query_as(
-        "INSERT INTO event_cursors (user_id, last_seq) VALUES ($1, 1) ON CONFLICT (user_id) \
-         DO UPDATE SET last_seq = event_cursors.last_seq + 1 RETURNING last_seq",
+    append_events(conn, engine, user, &[(kind, subject)], at).await
+}
+
+/// Appends events to `user`'s log inside the caller's transaction, in order, with one counter update, one
+/// insert and one notification; the number of the last (0 when there are none).
+pub(crate) async fn append_events(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    user: &UserId,
+    events: &[(EventKind, &str)],
+    at: i64,
+) -> Result<i64> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let count = events.len() as i64;
+    let (last,): (i64,) = query_as(
+        "INSERT INTO event_cursors (user_id, last_seq) VALUES ($1, $2) ON CONFLICT (user_id) \
+         DO UPDATE SET last_seq = event_cursors.last_seq + excluded.last_seq RETURNING last_seq",
     )
     .bind(user.as_str())
+    .bind(count)
     .fetch_one(&mut *conn)
     .await?;
-    query(
-        "INSERT INTO events (user_id, seq, kind, subject, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(user.as_str())
-    .bind(seq)
-    .bind(kind.as_str())
-    .bind(subject)
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
+    let rows: Vec<String> = (0..events.len())
+        .map(|i| {
+            let p = 3 + 3 * i;
+            format!("($1, ${p}, ${}, ${}, $2)", p + 1, p + 2)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO events (user_id, seq, kind, subject, created_at) VALUES {}",
+        rows.join(", ")
+    );
+    let mut insert = query(&sql).bind(user.as_str()).bind(at);
+    for (i, (kind, subject)) in events.iter().enumerate() {
+        let seq = last - count + 1 + i as i64;
+        insert = insert.bind(seq).bind(kind.as_str()).bind(*subject);
+    }
+    insert.execute(&mut *conn).await?;
     if engine == Engine::Postgres {
         query("SELECT pg_notify($1, $2)")
             .bind(EVENTS_CHANNEL)
@@ -89,7 +140,7 @@ pub(crate) async fn append_event(
             .execute(&mut *conn)
             .await?;
     }
-    Ok(seq)
+    Ok(last)
 }
 
 impl Store {
@@ -174,27 +225,22 @@ impl Store {
         }
     }
 
-    /// Appends one event in a transaction of its own and announces it (for changes that are a single
-    /// statement elsewhere, such as a logout).
-    pub async fn record_event(
+    /// Appends an event of `kind` for each of `subjects` (ids of what changed) as the last statements of
+    /// `tx`, commits it, and announces the user when there was any.
+    pub(crate) async fn commit_with_events(
         &self,
+        mut tx: Transaction<'static, Any>,
         user: &UserId,
         kind: EventKind,
-        subject: &str,
+        subjects: &[&str],
         at: OffsetDateTime,
-    ) -> Result<i64> {
-        let mut tx = self.db.write().begin().await?;
-        let seq = append_event(
-            &mut tx,
-            self.db.engine(),
-            user,
-            kind,
-            subject,
-            to_millis(at),
-        )
-        .await?;
+    ) -> Result<()> {
+        let events: Vec<(EventKind, &str)> = subjects.iter().map(|s| (kind, *s)).collect();
+        append_events(&mut tx, self.db.engine(), user, &events, to_millis(at)).await?;
         tx.commit().await?;
-        self.announce(user);
-        Ok(seq)
+        if !subjects.is_empty() {
+            self.announce(user);
+        }
+        Ok(())
     }
 }

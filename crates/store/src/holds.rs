@@ -175,13 +175,13 @@ async fn add_stand_in_exposure(
     Ok(added.rows_affected() == 1)
 }
 
-/// Releases job `job`'s hold, if it has one still live.
+/// Releases job `job`'s hold, if it has one still live; the account it was on.
 pub(crate) async fn release_hold(
     conn: &mut AnyConnection,
     job: &OperationId,
     why: HoldRelease,
     now: i64,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let hold: Option<(String, i64, String, i64)> = query_as(
         "UPDATE holds SET released_at = $1 WHERE job_id = $2 AND released_at IS NULL \
          RETURNING account_id, amount_minor, currency, stand_in",
@@ -191,7 +191,7 @@ pub(crate) async fn release_hold(
     .fetch_optional(&mut *conn)
     .await?;
     let Some((account, amount, currency, stand_in)) = hold else {
-        return Ok(());
+        return Ok(None);
     };
     // Rows are locked in the order placing a hold locks them (the account's total, then the user's
     // stand-in exposure), so a release and a placement on one account never wait on each other in a
@@ -217,5 +217,5 @@ pub(crate) async fn release_hold(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(())
+    Ok(Some(account))
 }

@@ -1,17 +1,20 @@
 //! bankgate's own store: users and their back-office links, devices, sessions, login throttling, and the
 //! middleware's copy of every back-office object that passes through (accounts, cards, transactions),
 //! each kept whole with when it was last confirmed; the job queue and holds behind money movement; the
-//! event log behind push, and messages.
+//! event log behind push, messages and alert settings, and how far back offices' own changes are
+//! followed.
 //!
 //! One implementation serves SQLite and PostgreSQL through [`bankgate_db::Db`]; the store contract suite
 //! in `tests/` runs against both. Methods are use-case shaped and do their own transactions.
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod alerts;
 mod beneficiaries;
 mod cache;
 mod cards;
 mod events;
+mod feeds;
 mod holds;
 mod idempotency;
 mod jobs;
@@ -23,8 +26,10 @@ mod sessions;
 mod transactions;
 mod users;
 
+pub use alerts::{AlertOccasion, AlertSetting};
 pub use beneficiaries::{BeneficiaryRecord, NewBeneficiaryRecord};
 pub use events::{EventKind, EventRecord, EVENTS_CHANNEL};
+pub use feeds::FeedPosition;
 pub use holds::{HoldPosition, NewHold};
 pub use idempotency::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
 pub use jobs::{Cancelled, Enqueued, JobClaim, JobKind, JobOutcome, JobRecord, JobState, NewJob};

@@ -116,49 +116,58 @@ async fn find_first(
     Ok(row.map(MessageRecord::from))
 }
 
+/// Stores a message inside the caller's transaction, with its `messages` event, unless the sender
+/// already sent one with its dedup code. True when it was stored.
+pub(crate) async fn insert_message(
+    conn: &mut AnyConnection,
+    engine: bankgate_db::Engine,
+    message: &NewMessage<'_>,
+) -> Result<bool> {
+    if find_first(conn, message).await?.is_some() {
+        return Ok(false);
+    }
+    let at = to_millis(message.at);
+    let seq = append_event(
+        conn,
+        engine,
+        message.user,
+        EventKind::Messages,
+        message.id.as_str(),
+        at,
+    )
+    .await?;
+    let inserted = query(
+        "INSERT INTO messages (id, user_id, seq, from_id, to_id, text, title, href, category, severity, \
+         priority_code, dedup_code, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (user_id, from_id, dedup_code) DO NOTHING",
+    )
+    .bind(message.id.as_str())
+    .bind(message.user.as_str())
+    .bind(seq)
+    .bind(message.from)
+    .bind(message.to)
+    .bind(message.text)
+    .bind(message.details.title.as_deref())
+    .bind(message.details.href.as_deref())
+    .bind(message.details.category.as_deref())
+    .bind(message.details.severity.as_deref())
+    .bind(message.details.priority_code.as_deref())
+    .bind(message.dedup_code)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    // Zero: a concurrent send with the same code won. Its event then names no message, and is skipped.
+    Ok(inserted == 1)
+}
+
 impl Store {
     /// Stores a message, or finds the one the user already has with the same dedup code. True when it
     /// is new.
     pub async fn add_message(&self, message: &NewMessage<'_>) -> Result<(MessageRecord, bool)> {
-        let at = to_millis(message.at);
         let mut tx = self.db.write().begin().await?;
-        if let Some(first) = find_first(&mut tx, message).await? {
-            return Ok((first, false));
-        }
-        let engine = self.db.engine();
-        let seq = append_event(
-            &mut tx,
-            engine,
-            message.user,
-            EventKind::Messages,
-            message.id.as_str(),
-            at,
-        )
-        .await?;
-        let inserted = query(
-            "INSERT INTO messages (id, user_id, seq, from_id, to_id, text, title, href, category, severity, \
-             priority_code, dedup_code, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (user_id, from_id, dedup_code) DO NOTHING",
-        )
-        .bind(message.id.as_str())
-        .bind(message.user.as_str())
-        .bind(seq)
-        .bind(message.from)
-        .bind(message.to)
-        .bind(message.text)
-        .bind(message.details.title.as_deref())
-        .bind(message.details.href.as_deref())
-        .bind(message.details.category.as_deref())
-        .bind(message.details.severity.as_deref())
-        .bind(message.details.priority_code.as_deref())
-        .bind(message.dedup_code)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            // A concurrent send with the same code won: answer with its message.
+        if !insert_message(&mut tx, self.db.engine(), message).await? {
             tx.rollback().await?;
             let mut conn = self.db.write().acquire().await?;
             let first = find_first(&mut conn, message)

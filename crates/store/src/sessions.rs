@@ -1,5 +1,6 @@
 //! Devices, sessions (tokens, kept only as hashes) and the failed-login record behind throttling.
 
+use crate::events::EventKind;
 use crate::{DeviceLogin, DeviceRecord, Result, SessionRecord, Store};
 use bankgate_domain::ids::{DeviceId, UserId};
 use bankgate_domain::time_format::{from_millis, to_millis};
@@ -111,6 +112,10 @@ impl Store {
             .bind(to_millis(at))
             .execute(&mut *tx)
             .await?;
+            // Open push connections of that device close (on every node).
+            self.commit_with_events(tx, user, EventKind::Session, &[device.as_str()], at)
+                .await?;
+            return Ok(true);
         }
         tx.commit().await?;
         Ok(changed == 1)
@@ -153,15 +158,25 @@ impl Store {
     }
 
     /// Ends a session; true if it was live.
+    /// Ends a session; its user's other push connections learn of it from the `session` event appended
+    /// in the same transaction. False when it had already ended.
     pub async fn revoke_session(&self, token_hash: &str, at: OffsetDateTime) -> Result<bool> {
-        let done = query(
-            "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+        let mut tx = self.db().write().begin().await?;
+        let ended: Option<(String, String)> = query_as(
+            "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL \
+             RETURNING user_id, device_id",
         )
         .bind(token_hash)
         .bind(to_millis(at))
-        .execute(self.db().write())
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let Some((user, device)) = ended else {
+            return Ok(false);
+        };
+        let user = UserId::from_trusted(user);
+        self.commit_with_events(tx, &user, EventKind::Session, &[device.as_str()], at)
+            .await?;
+        Ok(true)
     }
 
     /// Notes a failed login against each throttle key (the user name, the client address).

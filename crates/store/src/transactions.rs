@@ -1,6 +1,7 @@
 //! The middleware's copy of account transactions, and the comments and labels users add to them.
 
-use crate::cache::{refreshed, CacheTable, Extra, Incoming};
+use crate::cache::{refreshed, CacheTable, Extra, Incoming, OnNew};
+use crate::events::EventKind;
 use crate::json::{from_text, to_text};
 use crate::{Result, Store, StoredTransaction, TransactionAnnotations};
 use bankgate_backoffice::BoTransaction;
@@ -13,6 +14,8 @@ const TRANSACTIONS: CacheTable = CacheTable {
     name: "transactions",
     extra_columns: &["account_id", "value_at"],
     new_id: || TransactionId::generate().into_string(),
+    event: EventKind::Transactions,
+    on_new: OnNew::SendTransactionAlerts,
 };
 
 type TransactionRow = (String, String, String, String, String, String, i64);
@@ -112,6 +115,23 @@ impl Store {
         row.map(transaction_from_row).transpose()
     }
 
+    /// One of the user's transactions, whichever account it is on.
+    pub async fn find_user_transaction(
+        &self,
+        user: &UserId,
+        id: &TransactionId,
+    ) -> Result<Option<StoredTransaction>> {
+        let sql = format!(
+            "SELECT {TRANSACTION_COLUMNS} FROM transactions WHERE id = $1 AND user_id = $2"
+        );
+        let row: Option<TransactionRow> = query_as(&sql)
+            .bind(id.as_str())
+            .bind(user.as_str())
+            .fetch_optional(self.db().read())
+            .await?;
+        row.map(transaction_from_row).transpose()
+    }
+
     /// Stored transactions of an account valued in `[from, to]`, newest first, at most `limit`.
     pub async fn list_stored_transactions(
         &self,
@@ -142,14 +162,20 @@ impl Store {
         user: &UserId,
         id: &TransactionId,
         annotations: &TransactionAnnotations,
+        at: OffsetDateTime,
     ) -> Result<bool> {
+        let mut tx = self.db().write().begin().await?;
         let done = query("UPDATE transactions SET user_data = $3 WHERE id = $1 AND user_id = $2")
             .bind(id.as_str())
             .bind(user.as_str())
             .bind(to_text(annotations)?)
-            .execute(self.db().write())
+            .execute(&mut *tx)
+            .await?;
+        let found = done.rows_affected() == 1;
+        let subjects: &[&str] = if found { &[id.as_str()] } else { &[] };
+        self.commit_with_events(tx, user, EventKind::Transactions, subjects, at)
             .await?;
         self.forget_copies(&TRANSACTIONS);
-        Ok(done.rows_affected() == 1)
+        Ok(found)
     }
 }

@@ -1,5 +1,6 @@
 //! Users, their profiles and passwords, and the back offices where each is a customer.
 
+use crate::events::EventKind;
 use crate::json::{from_text, to_text};
 use crate::{BackOfficeLink, NewUser, Result, Store, StoreError, UserRecord};
 use bankgate_db::is_unique_violation;
@@ -71,6 +72,7 @@ impl Store {
         profile: &UserProfile,
         at: OffsetDateTime,
     ) -> Result<UserRecord> {
+        let mut tx = self.db().write().begin().await?;
         let row: Option<UserRow> = query_as(
             "UPDATE users SET profile = $2, modified_at = $3 WHERE id = $1 \
              RETURNING id, user_name, profile, created_at, modified_at",
@@ -78,11 +80,15 @@ impl Store {
         .bind(id.as_str())
         .bind(to_text(profile)?)
         .bind(to_millis(at))
-        .fetch_optional(self.db().write())
+        .fetch_optional(&mut *tx)
         .await?;
-        row.map(user_from_row)
+        let user = row
+            .map(user_from_row)
             .transpose()?
-            .ok_or(StoreError::Missing("user"))
+            .ok_or(StoreError::Missing("user"))?;
+        self.commit_with_events(tx, id, EventKind::User, &[id.as_str()], at)
+            .await?;
+        Ok(user)
     }
 
     /// Records that the user is customer `customer` at `back_office`.

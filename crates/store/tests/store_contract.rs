@@ -309,11 +309,11 @@ async fn accounts_keep_their_id_and_preferences_across_refreshes() {
             is_hidden: false,
         };
         assert!(store
-            .set_account_prefs(&dana, &first[0].id, &prefs)
+            .set_account_prefs(&dana, &first[0].id, &prefs, T0)
             .await
             .unwrap());
         assert!(store
-            .set_account_prefs(&dana, &first[1].id, &prefs)
+            .set_account_prefs(&dana, &first[1].id, &prefs, T0)
             .await
             .unwrap());
         let all = store.list_accounts(&dana).await.unwrap();
@@ -347,7 +347,7 @@ async fn accounts_keep_their_id_and_preferences_across_refreshes() {
             .unwrap()
             .is_none());
         assert!(!store
-            .set_account_prefs(&sam, &first[0].id, &prefs)
+            .set_account_prefs(&sam, &first[0].id, &prefs, T0)
             .await
             .unwrap());
     })
@@ -435,7 +435,7 @@ async fn cards_and_transactions_are_recorded_with_their_account() {
             is_main: true,
         };
         assert!(store
-            .set_card_prefs(&dana, &cards[0].id, &prefs)
+            .set_card_prefs(&dana, &cards[0].id, &prefs, T0)
             .await
             .unwrap());
         assert_eq!(store.list_cards(&dana).await.unwrap()[0].prefs, prefs);
@@ -459,7 +459,7 @@ async fn cards_and_transactions_are_recorded_with_their_account() {
             labels: vec!["food".into()],
         };
         assert!(store
-            .set_transaction_annotations(&dana, &recorded[1].id, &notes)
+            .set_transaction_annotations(&dana, &recorded[1].id, &notes, T0)
             .await
             .unwrap());
         let again = store

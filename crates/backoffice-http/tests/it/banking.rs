@@ -4,8 +4,8 @@
 use crate::common::{all_lines, key, usd, Remote, START};
 use bankgate_backoffice::{
     AccountsApi, AuthorizationOutcome, AuthorizationRequest, BackOffice, BookTransfer,
-    CardAuthorizationApi, CardToVault, CardsApi, FxDetail, IssueCard, LegKind, Payee, PaymentsApi,
-    Payout, RatesApi, SettlementLeg, TransactionQuery, TransfersApi,
+    CardAuthorizationApi, CardToVault, CardsApi, ChangesApi, FxDetail, IssueCard, LegKind, Payee,
+    PaymentsApi, Payout, RatesApi, SettlementLeg, TransactionQuery, TransfersApi,
 };
 use bankgate_db::testing::test_engines;
 use bankgate_domain::beneficiary::Rail;
@@ -362,6 +362,13 @@ async fn transfers_settlement_legs_payouts_and_rates() {
             board.conversion_rate(Currency::USD, Currency::EUR),
             Some(rate)
         );
+
+        // The change feed reads the same through the adapter, from any position.
+        let feed = r.client.changes_since(0, 1_000).await.unwrap();
+        assert!(!feed.is_empty());
+        assert_eq!(feed, r.direct.changes_since(0, 1_000).await.unwrap());
+        let tail = r.client.changes_since(feed[0].seq, 1).await.unwrap();
+        assert_eq!(tail, feed[1..2]);
 
         let report = r.client.ledger_report().await.unwrap();
         assert_eq!(report, r.direct.ledger_report().await.unwrap());

@@ -4,6 +4,7 @@
 
 mod authorization;
 mod cards;
+mod changes;
 mod common;
 mod concurrency;
 mod idempotency;

@@ -88,6 +88,7 @@ fn not_found(entity: Entity) -> ApiError {
         Entity::Beneficiary => ("BENEFICIARY_NOT_FOUND", "Beneficiary not found"),
         Entity::Undo => ("UNDO_NOT_FOUND", "No such queued action"),
         Entity::Message => ("MESSAGE_NOT_FOUND", "Message not found"),
+        Entity::Alert => ("ALERT_NOT_FOUND", "No such alert type"),
     };
     ApiError::not_found(code, message)
 }

@@ -43,6 +43,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// A body that must be a JSON array (the contract's "sync" bodies), of items `T`: anything else is 400
+/// `BODY_MUST_BE_ARRAY`, an item that does not read as `T` is 400 `INVALID_JSON`.
+pub struct JsonArray<T>(pub Vec<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonArray<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let JsonBody(body) = JsonBody::<serde_json::Value>::from_request(req, state).await?;
+        let serde_json::Value::Array(items) = body else {
+            return Err(ApiError::bad_request(
+                "BODY_MUST_BE_ARRAY",
+                "the body must be a JSON array",
+            ));
+        };
+        serde_json::from_value(serde_json::Value::Array(items))
+            .map(JsonArray)
+            .map_err(|e| ApiError::bad_request("INVALID_JSON", format!("invalid item: {e}")))
+    }
+}
+
 /// Path parameters. A path axum cannot decode into them (such as invalid UTF-8 after percent-decoding)
 /// answers 400 in the contract's error body instead of axum's plain-text rejection.
 pub struct Path<T>(pub T);

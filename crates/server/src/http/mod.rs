@@ -16,7 +16,7 @@ use axum::middleware::from_fn_with_state;
 use axum::Router;
 use error::ApiError;
 use routes::{
-    accounts, beneficiaries, cards, devices, docs, messages, ping, push, rates, token,
+    accounts, alerts, beneficiaries, cards, devices, docs, messages, ping, push, rates, token,
     transactions, transfers, undo, user,
 };
 use std::sync::Arc;
@@ -104,6 +104,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::list_messages, messages::send_message))
         .routes(routes!(messages::messages_since))
         .routes(routes!(messages::read_message))
+        .routes(routes!(alerts::list_alerts, alerts::sync_alerts))
+        .routes(routes!(alerts::set_alert))
         .routes(routes!(push::events))
         .routes(routes!(push::socket))
         .routes(routes!(docs::openapi_json))

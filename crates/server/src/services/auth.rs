@@ -8,7 +8,7 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use bankgate_domain::ids::{DeviceId, UserId};
-use bankgate_store::{DeviceLogin, EventKind, SessionRecord};
+use bankgate_store::{DeviceLogin, SessionRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -230,16 +230,8 @@ impl Services {
     pub async fn logout(&self, caller: &Caller) -> Result<()> {
         let now = self.clock.now();
         self.store.revoke_session(&caller.token_hash, now).await?;
+        // The store's `session` event closes open push connections on this session (on every node).
         self.memos.sessions.remove(&caller.token_hash);
-        // Open push connections on this session close (on every node).
-        self.store
-            .record_event(
-                &caller.user_id,
-                EventKind::Session,
-                caller.device_id.as_str(),
-                now,
-            )
-            .await?;
         Ok(())
     }
 

@@ -62,7 +62,11 @@ impl Services {
             .collect())
     }
 
-    async fn refresh_cards(&self, user: &UserId, link: &BackOfficeLink) -> Result<Vec<StoredCard>> {
+    pub(super) async fn refresh_cards(
+        &self,
+        user: &UserId,
+        link: &BackOfficeLink,
+    ) -> Result<Vec<StoredCard>> {
         let customer = &link.customer_id_bo;
         let cards = self
             .read_back_office(
@@ -82,7 +86,7 @@ impl Services {
     }
 
     /// bankgate's id for a card's account, learning the back office's accounts first if it is new.
-    async fn account_of(
+    pub(super) async fn account_of(
         &self,
         user: &UserId,
         link: &BackOfficeLink,
@@ -138,7 +142,9 @@ impl Services {
         }
         changes.name.apply(&mut prefs.name);
         prefs.is_main = changes.is_main.unwrap_or(prefs.is_main);
-        self.store.set_card_prefs(user, id, &prefs).await?;
+        self.store
+            .set_card_prefs(user, id, &prefs, self.clock.now())
+            .await?;
         self.get_card(user, id).await
     }
 

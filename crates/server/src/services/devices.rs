@@ -2,7 +2,7 @@
 
 use super::{Entity, Result, ServiceError, Services};
 use bankgate_domain::ids::{DeviceId, UserId};
-use bankgate_store::{DeviceRecord, EventKind};
+use bankgate_store::DeviceRecord;
 
 /// One requested change: allow or bar a device.
 #[derive(Debug, Clone)]
@@ -38,10 +38,6 @@ impl Services {
                     .await?;
                 if !active {
                     self.memos.forget_device_sessions(&change.device_id);
-                    // Open push connections of that device close (on every node).
-                    self.store
-                        .record_event(user, EventKind::Session, change.device_id.as_str(), now)
-                        .await?;
                 }
             }
         }

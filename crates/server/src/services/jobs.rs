@@ -195,7 +195,7 @@ pub fn spawn_job_runner(services: Services, mut stop: watch::Receiver<bool>) -> 
             }
             if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
                 last_prune = Some(tokio::time::Instant::now());
-                prune_old_records(&services).await;
+                hourly_upkeep(&services).await;
             }
             let mut recovered = false;
             tokio::select! {
@@ -228,9 +228,9 @@ async fn expedite_retrying_jobs(services: &Services) {
     }
 }
 
-/// Forgets Idempotency-Key responses older than the seven days section 25 promises to keep them.
-/// Forgets expired idempotency keys and push events.
-async fn prune_old_records(services: &Services) {
+/// Hourly upkeep: forgets Idempotency-Key responses older than the seven days section 25 promises to
+/// keep them and push events older than theirs, and sends the summary reports that are due.
+async fn hourly_upkeep(services: &Services) {
     let before = services.clock.now() - IDEMPOTENCY_KEPT;
     match services.store.prune_idempotency_keys(before).await {
         Ok(0) => {}
@@ -241,6 +241,11 @@ async fn prune_old_records(services: &Services) {
         Ok(0) => {}
         Ok(pruned) => tracing::info!(pruned, "forgot old push events"),
         Err(e) => tracing::warn!(error = %e, "pruning push events failed"),
+    }
+    match services.send_due_summaries().await {
+        Ok(0) => {}
+        Ok(sent) => tracing::info!(sent, "sent summary reports"),
+        Err(e) => tracing::warn!(error = %e, "sending summary reports failed"),
     }
 }
 

@@ -4,7 +4,9 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod alerts;
 pub mod auth;
+pub mod back_office_changes;
 pub mod beneficiaries;
 pub mod card_switch;
 pub mod cards;
@@ -18,6 +20,7 @@ pub mod onboarding;
 pub mod push;
 pub mod rates;
 pub mod stand_in;
+pub mod transactions;
 pub mod undo;
 pub mod users;
 
@@ -40,6 +43,8 @@ pub enum Entity {
     /// A queued action, by its undo id.
     Undo,
     Message,
+    /// An alert type outside the catalogue.
+    Alert,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +154,10 @@ pub struct ServiceSettings {
     pub stand_in: stand_in::StandInLimits,
     /// How often an idle push connection gets a heartbeat and checks its session.
     pub push_heartbeat: Duration,
+    /// How often back offices' change feeds are read when nothing is pending.
+    pub change_feed_poll: Duration,
+    /// How often the customers of a back office without a change feed are refreshed.
+    pub back_office_refresh: Duration,
 }
 
 impl Default for ServiceSettings {
@@ -168,6 +177,8 @@ impl Default for ServiceSettings {
             idempotency_abandon: Duration::from_secs(60),
             stand_in: stand_in::StandInLimits::default(),
             push_heartbeat: Duration::from_secs(15),
+            change_feed_poll: Duration::from_secs(1),
+            back_office_refresh: Duration::from_secs(5 * 60),
         }
     }
 }

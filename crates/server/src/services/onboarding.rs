@@ -135,7 +135,7 @@ impl Onboarding<'_> {
         };
         self.services
             .store
-            .set_account_prefs(&self.user, &account.id, &prefs)
+            .set_account_prefs(&self.user, &account.id, &prefs, self.services.clock.now())
             .await?;
         Ok(())
     }

@@ -3,9 +3,15 @@
 //! (see `bankgate_store::events`), and sends each changed object as it now is. Events about sessions are
 //! not sent: they make the connection check that its own session still stands.
 
+use super::accounts::AccountView;
+use super::beneficiaries::BeneficiaryView;
+use super::stand_in::Freshness;
+use super::transactions::TransactionView;
+use super::users::UserView;
 use super::{Result, Services};
-use bankgate_domain::ids::{OperationId, UserId};
-use bankgate_store::{EventKind, JobRecord, MessageRecord};
+use bankgate_domain::alerts::AlertType;
+use bankgate_domain::ids::{AccountId, BeneficiaryId, CardId, OperationId, TransactionId, UserId};
+use bankgate_store::{AlertSetting, EventKind, JobRecord, MessageRecord, StoredCard};
 use time::OffsetDateTime;
 
 /// The most events read from the log at once.
@@ -18,6 +24,12 @@ pub const KEEP_EVENTS: time::Duration = time::Duration::days(7);
 pub enum PushObject {
     Undo(JobRecord),
     Message(MessageRecord),
+    Account(Box<AccountView>),
+    Card(Box<StoredCard>),
+    Transaction(Box<TransactionView>),
+    Beneficiary(Box<BeneficiaryView>),
+    User(Box<UserView>),
+    Alert(AlertSetting),
 }
 
 /// One event ready to send.
@@ -80,18 +92,13 @@ impl Services {
         };
         for record in records {
             batch.cursor = record.seq;
-            let object = match record.kind {
-                EventKind::Session => {
-                    batch.session_changed = true;
-                    continue;
-                }
-                EventKind::Undo => self.pushed_job(user, &record.subject).await?,
-                EventKind::Messages => self
-                    .store
-                    .message(user, &record.subject)
-                    .await?
-                    .map(PushObject::Message),
-            };
+            if record.kind == EventKind::Session {
+                batch.session_changed = true;
+                continue;
+            }
+            let object = self
+                .pushed_object(user, record.kind, &record.subject)
+                .await?;
             // An object gone since (pruned) has nothing left to show.
             if let Some(object) = object {
                 batch.events.push(PushEvent {
@@ -105,12 +112,74 @@ impl Services {
         Ok(batch)
     }
 
-    async fn pushed_job(&self, user: &UserId, id: &str) -> Result<Option<PushObject>> {
-        let Some(id) = OperationId::parse(id) else {
-            return Ok(None);
-        };
-        let job = self.store.job(&id).await?;
-        Ok(job.filter(|j| &j.user_id == user).map(PushObject::Undo))
+    /// The object an event names, as it now stands; None when it is gone (or was never the user's).
+    async fn pushed_object(
+        &self,
+        user: &UserId,
+        kind: EventKind,
+        subject: &str,
+    ) -> Result<Option<PushObject>> {
+        let store = &self.store;
+        Ok(match kind {
+            EventKind::Session => None,
+            EventKind::Undo => match OperationId::parse(subject) {
+                Some(id) => store
+                    .job(&id)
+                    .await?
+                    .filter(|j| &j.user_id == user)
+                    .map(PushObject::Undo),
+                None => None,
+            },
+            EventKind::Messages => store.message(user, subject).await?.map(PushObject::Message),
+            EventKind::Accounts => match AccountId::parse(subject) {
+                Some(id) => match store.get_account(user, &id).await? {
+                    Some(stored) => self
+                        .account_views(user, vec![(stored, Freshness::Confirmed)])
+                        .await?
+                        .pop()
+                        .map(|view| PushObject::Account(Box::new(view))),
+                    None => None,
+                },
+                None => None,
+            },
+            EventKind::Cards => match CardId::parse(subject) {
+                Some(id) => store
+                    .get_card(user, &id)
+                    .await?
+                    .map(|card| PushObject::Card(Box::new(card))),
+                None => None,
+            },
+            EventKind::Transactions => match TransactionId::parse(subject) {
+                Some(id) => match store.find_user_transaction(user, &id).await? {
+                    Some(stored) => self
+                        .transaction_views(user, vec![stored], Freshness::Confirmed)
+                        .await?
+                        .pop()
+                        .map(|view| PushObject::Transaction(Box::new(view))),
+                    None => None,
+                },
+                None => None,
+            },
+            EventKind::Beneficiaries => match BeneficiaryId::parse(subject) {
+                Some(id) => match store.beneficiary_as_kept(user, &id).await? {
+                    Some(record) => Some(PushObject::Beneficiary(Box::new(
+                        super::beneficiaries::view(record)?,
+                    ))),
+                    None => None,
+                },
+                None => None,
+            },
+            EventKind::User => Some(PushObject::User(Box::new(self.get_user(user).await?))),
+            EventKind::Alerts => match AlertType::parse(subject) {
+                Some(alert) => self
+                    .alerts(user)
+                    .await?
+                    .into_iter()
+                    .find(|s| s.alert == alert)
+                    .map(PushObject::Alert),
+                None => None,
+            },
+        })
     }
 
     /// Forgets events older than [`KEEP_EVENTS`].

@@ -47,6 +47,27 @@ impl SseStream {
     pub async fn expect(&mut self) -> SseEvent {
         self.next().await.expect("the stream ended")
     }
+
+    /// The next event of `kind` whose data passes `wanted`, skipping any other.
+    pub async fn expect_where(&mut self, kind: &str, wanted: impl Fn(&Value) -> bool) -> SseEvent {
+        loop {
+            let event = self.expect_one_of(&[kind]).await;
+            if wanted(&event.data) {
+                return event;
+            }
+        }
+    }
+
+    /// The next event of one of `kinds`, skipping others (changes the back offices' own feeds bring in
+    /// arrive whenever bankgate follows them).
+    pub async fn expect_one_of(&mut self, kinds: &[&str]) -> SseEvent {
+        loop {
+            let event = self.expect().await;
+            if kinds.contains(&event.name.as_str()) {
+                return event;
+            }
+        }
+    }
 }
 
 fn parse_block(block: &str) -> Option<SseEvent> {
@@ -124,6 +145,16 @@ impl TestApp {
 }
 
 /// The next text frame of a WebSocket as JSON (pings are answered by the client library).
+/// The next JSON frame of `kind` (by its `type`), skipping other events.
+pub async fn next_json_of(socket: &mut WebSocket, kind: &str) -> Value {
+    loop {
+        let frame = next_json(socket).await;
+        if frame["type"] == kind {
+            return frame;
+        }
+    }
+}
+
 pub async fn next_json(socket: &mut WebSocket) -> Value {
     use futures::StreamExt;
     loop {

@@ -3,6 +3,7 @@
 //! runs once: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the single writer connection on SQLite. A claim is
 //! a lease; a job whose node died is claimed again when its lease runs out and resumes from its saga log.
 
+mod pushed;
 mod records;
 mod recovery;
 
@@ -10,7 +11,7 @@ pub use records::{
     Cancelled, Enqueued, JobClaim, JobKind, JobOutcome, JobRecord, JobState, NewJob,
 };
 
-use crate::events::{append_event, EventKind};
+use crate::events::EventKind;
 use crate::holds::{place_hold, release_hold, HoldRelease};
 use crate::{Result, Store, StoreError};
 use bankgate_db::{is_unique_violation, Engine};
@@ -122,9 +123,8 @@ impl Store {
             }
         }
         let record = row.into_record()?;
-        self.undo_changed(&mut tx, &record, now).await?;
-        tx.commit().await?;
-        self.announce_undo(&record);
+        let held = job.hold.as_ref().map(|h| h.account_id.as_str());
+        self.commit_job_change(tx, &record, held, now).await?;
         Ok(Some(Enqueued::Queued(record)))
     }
 
@@ -163,17 +163,19 @@ impl Store {
              lease_until = $2, updated_at = $3 FROM due WHERE jobs.id = due.id AND ({claimable}) \
              RETURNING {returning}"
         );
+        let mut tx = self.db.write().begin().await?;
         let rows: Vec<JobRow> = query_as(&sql)
             .bind(node)
             .bind(to_millis(lease_until))
             .bind(to_millis(now))
             .bind(i64::from(limit))
-            .fetch_all(self.db.write())
+            .fetch_all(&mut *tx)
             .await?;
         let mut jobs = rows
             .into_iter()
             .map(JobRow::into_record)
             .collect::<Result<Vec<_>>>()?;
+        self.commit_undo_changes(tx, &jobs, to_millis(now)).await?;
         jobs.sort_by_key(|j| j.due_at);
         Ok(jobs)
     }
@@ -191,14 +193,18 @@ impl Store {
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, claimed_by = $1, lease_until = $2, \
              updated_at = $3 WHERE id = $4 AND state = 'waiting' RETURNING {JOB_COLUMNS}"
         );
+        let mut tx = self.db.write().begin().await?;
         let row: Option<JobRow> = query_as(&sql)
             .bind(node)
             .bind(to_millis(lease_until))
             .bind(to_millis(now))
             .bind(id.as_str())
-            .fetch_optional(self.db.write())
+            .fetch_optional(&mut *tx)
             .await?;
-        row.map(JobRow::into_record).transpose()
+        let job = row.map(JobRow::into_record).transpose()?;
+        self.commit_undo_changes(tx, job.as_slice(), to_millis(now))
+            .await?;
+        Ok(job)
     }
 
     /// Records the saga log of a job this claim still holds, releasing its hold in the same write when
@@ -214,25 +220,30 @@ impl Store {
     ) -> Result<bool> {
         let now = to_millis(at);
         let mut tx = self.db.write().begin().await?;
-        let saved = query(
+        let sql = format!(
             "UPDATE jobs SET progress = $1, updated_at = $2 WHERE id = $3 AND state = 'running' \
-             AND claimed_by = $4 AND attempts = $5",
-        )
-        .bind(progress)
-        .bind(now)
-        .bind(id.as_str())
-        .bind(claim.node)
-        .bind(i64::from(claim.attempt))
-        .execute(&mut *tx)
-        .await?;
-        if saved.rows_affected() == 0 {
+             AND claimed_by = $4 AND attempts = $5 RETURNING {JOB_COLUMNS}"
+        );
+        let saved: Option<JobRow> = query_as(&sql)
+            .bind(progress)
+            .bind(now)
+            .bind(id.as_str())
+            .bind(claim.node)
+            .bind(i64::from(claim.attempt))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(saved) = saved else {
             tx.rollback().await?;
             return Ok(false);
-        }
-        if release {
-            release_hold(&mut tx, id, HoldRelease::AfterExecution, now).await?;
-        }
-        tx.commit().await?;
+        };
+        let held = match release {
+            true => release_hold(&mut tx, id, HoldRelease::AfterExecution, now).await?,
+            false => None,
+        };
+        let user = saved.into_record()?.user_id;
+        let accounts: Vec<&str> = held.iter().map(String::as_str).collect();
+        self.commit_with_events(tx, &user, EventKind::Accounts, &accounts, at)
+            .await?;
         Ok(true)
     }
 
@@ -285,13 +296,13 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         };
-        if !matches!(outcome, JobOutcome::Retry { .. }) {
-            release_hold(&mut tx, id, HoldRelease::AfterExecution, now).await?;
-        }
+        let held = match outcome {
+            JobOutcome::Retry { .. } => None,
+            _ => release_hold(&mut tx, id, HoldRelease::AfterExecution, now).await?,
+        };
         let record = row.into_record()?;
-        self.undo_changed(&mut tx, &record, now).await?;
-        tx.commit().await?;
-        self.announce_undo(&record);
+        self.commit_job_change(tx, &record, held.as_deref(), now)
+            .await?;
         Ok(Some(record))
     }
 
@@ -319,11 +330,10 @@ impl Store {
             tx.rollback().await?;
             return Ok(Cancelled::TooLate(job));
         }
-        release_hold(&mut tx, &job.id, HoldRelease::Cancelled, now).await?;
+        let held = release_hold(&mut tx, &job.id, HoldRelease::Cancelled, now).await?;
         let record = fetch_job(&mut tx, job.id.as_str()).await?;
-        self.undo_changed(&mut tx, &record, now).await?;
-        tx.commit().await?;
-        self.announce_undo(&record);
+        self.commit_job_change(tx, &record, held.as_deref(), now)
+            .await?;
         Ok(Cancelled::Cancelled(record))
     }
 
@@ -346,8 +356,14 @@ impl Store {
         if let Some(undo_id) = undo_id {
             statement = statement.bind(undo_id);
         }
-        let rows: Vec<JobRow> = statement.fetch_all(self.db.write()).await?;
-        rows.into_iter().map(JobRow::into_record).collect()
+        let mut tx = self.db.write().begin().await?;
+        let rows: Vec<JobRow> = statement.fetch_all(&mut *tx).await?;
+        let jobs = rows
+            .into_iter()
+            .map(JobRow::into_record)
+            .collect::<Result<Vec<_>>>()?;
+        self.commit_undo_changes(tx, &jobs, to_millis(at)).await?;
+        Ok(jobs)
     }
 
     /// The user's job of `kind` with the client's own reference `client_ref`, if there is one.
@@ -463,29 +479,4 @@ async fn find_by_client_ref(
         .fetch_optional(&mut *conn)
         .await?;
     row.map(JobRow::into_record).transpose()
-}
-
-impl Store {
-    /// Appends an `undo` event for a job the user can see in their undo queue, as the transaction's last
-    /// statement.
-    async fn undo_changed(&self, conn: &mut AnyConnection, job: &JobRecord, at: i64) -> Result<()> {
-        if job.undo_id.is_some() {
-            append_event(
-                conn,
-                self.db.engine(),
-                &job.user_id,
-                EventKind::Undo,
-                job.id.as_str(),
-                at,
-            )
-            .await?;
-        }
-        Ok(())
-    }
-
-    fn announce_undo(&self, job: &JobRecord) {
-        if job.undo_id.is_some() {
-            self.announce(&job.user_id);
-        }
-    }
 }

@@ -1,7 +1,7 @@
 //! Devices the user has logged in from, and which may still log in.
 
-use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{Authenticated, JsonBody};
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{Authenticated, JsonArray};
 use crate::http::wire::auth::{DevicesResponse, LinkLinkChange, LinkLinksResponse};
 use crate::http::AppState;
 use crate::services::devices::DeviceActivation;
@@ -32,18 +32,8 @@ pub async fn list_devices(
 pub async fn sync_authenticated_devices(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-    JsonBody(body): JsonBody<serde_json::Value>,
+    JsonArray(changes): JsonArray<LinkLinkChange>,
 ) -> ApiResult<Json<LinkLinksResponse>> {
-    let serde_json::Value::Array(items) = body else {
-        return Err(ApiError::bad_request(
-            "BODY_MUST_BE_ARRAY",
-            "the body must be a JSON array",
-        ));
-    };
-    let changes: Vec<LinkLinkChange> = serde_json::from_value(serde_json::Value::Array(items))
-        .map_err(|e| {
-            ApiError::bad_request("INVALID_JSON", format!("invalid linklink item: {e}"))
-        })?;
     let activations = changes
         .into_iter()
         .map(|c| {

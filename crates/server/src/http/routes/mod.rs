@@ -2,6 +2,7 @@
 //! generated from the real routes and cannot drift.
 
 pub mod accounts;
+pub mod alerts;
 pub mod beneficiaries;
 pub mod cards;
 pub mod devices;

@@ -252,15 +252,12 @@ async fn run_feed(
             let batch = services.push_batch(user, cursor).await?;
             cursor = batch.cursor;
             let now = services.clock.now();
-            for event in &batch.events {
-                let wire = PushEventWire::new(event, now);
+            for event in batch.events {
+                let (id, kind) = (event.id, event.kind.as_str());
+                let wire = PushEventWire::new(event, now, |bo| services.back_office_name(bo));
                 let json = serde_json::to_string(&wire)
                     .map_err(|e| ServiceError::Internal(format!("push event: {e}")))?;
-                let frame = Frame::Event {
-                    id: event.id,
-                    kind: event.kind.as_str(),
-                    json,
-                };
+                let frame = Frame::Event { id, kind, json };
                 if frames.send(frame).await.is_err() {
                     return Ok(());
                 }

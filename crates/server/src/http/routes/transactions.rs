@@ -22,7 +22,7 @@ pub const STAND_IN_HEADER: &str = "stand-in";
 /// The list as the contract has it, a bare array; with no envelope to carry `standIn`, a stand-in answer
 /// says so in the `Stand-In: true` header (each line also has `isStale`).
 fn wires(
-    views: Vec<crate::services::accounts::TransactionView>,
+    views: Vec<crate::services::transactions::TransactionView>,
 ) -> (HeaderMap, Json<Vec<TransactionWire>>) {
     let mut headers = HeaderMap::new();
     if any_stand_in(views.iter().map(|v| v.freshness)) {

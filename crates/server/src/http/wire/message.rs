@@ -1,8 +1,15 @@
 //! Messages (section 13) and push events on the wire.
 
+use super::account::AccountWire;
+use super::alert::AlertWire;
+use super::beneficiary::BeneficiaryWire;
+use super::card::CardWire;
 use super::common::dts;
 use super::movement::UndoWire;
+use super::transaction::TransactionWire;
+use super::user::UserWire;
 use crate::services::push::{PushEvent, PushObject};
+use bankgate_domain::ids::BackOfficeId;
 use bankgate_store::MessageRecord;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -78,9 +85,10 @@ pub struct SendMessageBody {
     pub dedup_code: Option<String>,
 }
 
-/// One push event: `id` increases with every event of the user; `type` names what changed; the changed
-/// object comes under the name the contract's own answers use (`undo`, `messages`).
-#[derive(Debug, Serialize, ToSchema)]
+/// One push event: `id` increases with every event of the user; `type` names what changed (`accounts`,
+/// `cards`, `transactions`, `beneficiaries`, `user`, `messages`, `alerts`, `undo`); the changed object
+/// comes as it now stands, in the shape and under the name the contract's own answers use.
+#[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PushEventWire {
     pub id: i64,
@@ -91,20 +99,52 @@ pub struct PushEventWire {
     pub undo: Option<UndoWire>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<MessageWire>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<AccountWire>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cards: Option<Vec<CardWire>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transactions: Option<Vec<TransactionWire>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beneficiaries: Option<Vec<BeneficiaryWire>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserWire>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<Vec<AlertWire>>,
 }
 
 impl PushEventWire {
-    pub fn new(event: &PushEvent, now: OffsetDateTime) -> Self {
+    /// `back_office_name` names a back office as front ends show it.
+    pub fn new(
+        event: PushEvent,
+        now: OffsetDateTime,
+        back_office_name: impl Fn(&BackOfficeId) -> String,
+    ) -> Self {
         let mut wire = PushEventWire {
             id: event.id,
             kind: event.kind.as_str(),
             dts_created: dts(event.at),
-            undo: None,
-            messages: None,
+            ..PushEventWire::default()
         };
-        match &event.object {
-            PushObject::Undo(job) => wire.undo = Some(UndoWire::new(job, now)),
-            PushObject::Message(message) => wire.messages = Some(vec![message.into()]),
+        match event.object {
+            PushObject::Undo(job) => wire.undo = Some(UndoWire::new(&job, now)),
+            PushObject::Message(message) => wire.messages = Some(vec![(&message).into()]),
+            PushObject::Account(view) => {
+                let name = back_office_name(&view.stored.back_office_id);
+                wire.accounts = Some(vec![AccountWire::new(*view, name)]);
+            }
+            PushObject::Card(card) => {
+                let name = back_office_name(&card.back_office_id);
+                wire.cards = Some(vec![CardWire::new(*card, name)]);
+            }
+            PushObject::Transaction(view) => {
+                wire.transactions = Some(vec![TransactionWire::from(*view)]);
+            }
+            PushObject::Beneficiary(view) => {
+                wire.beneficiaries = Some(vec![BeneficiaryWire::from(*view)]);
+            }
+            PushObject::User(view) => wire.user = Some(UserWire::from(*view)),
+            PushObject::Alert(setting) => wire.alerts = Some(vec![(&setting).into()]),
         }
         wire
     }

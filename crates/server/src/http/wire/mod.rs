@@ -3,6 +3,7 @@
 //! domain types; each module converts between the two.
 
 pub mod account;
+pub mod alert;
 pub mod auth;
 pub mod beneficiary;
 pub mod card;

@@ -1,7 +1,7 @@
 //! The transaction record and the modify-transaction body.
 
 use super::common::{dts, patch, Amount};
-use crate::services::accounts::{TransactionChanges, TransactionView};
+use crate::services::transactions::{TransactionChanges, TransactionView};
 use bankgate_domain::patch::Patch;
 use bankgate_domain::Money;
 use serde::{Deserialize, Serialize};

@@ -336,7 +336,7 @@ impl Services {
     }
 }
 
-fn view(record: BeneficiaryRecord) -> Result<BeneficiaryView> {
+pub(super) fn view(record: BeneficiaryRecord) -> Result<BeneficiaryView> {
     let data: BeneficiaryData = serde_json::from_str(&record.data)
         .map_err(|e| ServiceError::Internal(format!("beneficiary {}: {e}", record.id)))?;
     Ok(BeneficiaryView { record, data })

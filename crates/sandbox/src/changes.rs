@@ -1,0 +1,86 @@
+//! The sandbox's change feed (`ChangesApi`): a numbered row per change a customer could see, written in
+//! the transaction that makes it. Postings note their customer accounts (in `ledger`), card updates their
+//! card (in `cards`).
+
+use crate::{Sandbox, SandboxError};
+use async_trait::async_trait;
+use bankgate_backoffice::{BackOfficeError, BoChange, ChangedObject, ChangesApi};
+use bankgate_domain::ids::BoRef;
+use bankgate_domain::time_format::from_millis;
+use sqlx::{query, query_as, AnyConnection};
+
+const ACCOUNT: &str = "account";
+const CARD: &str = "card";
+
+/// Notes that customer account `account_id` changed.
+pub(crate) async fn account_changed(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    at_ms: i64,
+) -> Result<(), SandboxError> {
+    query(
+        "INSERT INTO sbx_changes (customer_id, kind, object_id, created_at) \
+         SELECT customer_id, $1, id, $2 FROM sbx_accounts WHERE id = $3",
+    )
+    .bind(ACCOUNT)
+    .bind(at_ms)
+    .bind(account_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Notes that card `card_id` changed.
+pub(crate) async fn card_changed(
+    conn: &mut AnyConnection,
+    card_id: &str,
+    at_ms: i64,
+) -> Result<(), SandboxError> {
+    query(
+        "INSERT INTO sbx_changes (customer_id, kind, object_id, created_at) \
+         SELECT a.customer_id, $1, c.id, $2 FROM sbx_cards c JOIN sbx_accounts a ON a.id = c.account_id \
+         WHERE c.id = $3",
+    )
+    .bind(CARD)
+    .bind(at_ms)
+    .bind(card_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl ChangesApi for Sandbox {
+    async fn changes_since(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<BoChange>, BackOfficeError> {
+        let rows: Vec<(i64, String, String, String, i64)> = query_as(
+            "SELECT seq, customer_id, kind, object_id, created_at FROM sbx_changes WHERE seq > $1 \
+             ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit.min(1_000)))
+        .fetch_all(self.db.read())
+        .await
+        .map_err(SandboxError::from)?;
+        rows.into_iter()
+            .map(|(seq, customer, kind, object, at)| {
+                let object = match kind.as_str() {
+                    ACCOUNT => ChangedObject::Account(BoRef(object)),
+                    CARD => ChangedObject::Card(BoRef(object)),
+                    other => {
+                        return Err(SandboxError::Invariant(format!("change kind {other}")).into())
+                    }
+                };
+                Ok(BoChange {
+                    seq,
+                    customer_id_bo: BoRef(customer),
+                    object,
+                    at: from_millis(at),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,145 @@
+//! Following back offices (one node at a time, by lease; the position only moves forward, and only for
+//! the lease holder) and alert settings (whole catalogue, changes evented once), on every engine.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use bankgate_db::testing::{test_engines, TestDatabase};
+use bankgate_db::{Db, DbOptions};
+use bankgate_domain::alerts::AlertType;
+use bankgate_domain::ids::{BackOfficeId, BoRef, UserId};
+use bankgate_domain::user::UserProfile;
+use bankgate_store::*;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const T0: OffsetDateTime = datetime!(2026-01-05 10:00 UTC);
+
+async fn stores() -> Vec<(Store, TestDatabase)> {
+    let mut stores = Vec::new();
+    for engine in test_engines() {
+        let database = TestDatabase::create(engine).await;
+        let db = Db::connect(&database.url, &DbOptions::default())
+            .await
+            .expect("connect");
+        stores.push((Store::open(db).await.expect("migrate"), database));
+    }
+    stores
+}
+
+async fn user(store: &Store, name: &str) -> UserId {
+    let id = UserId::generate();
+    let new = NewUser {
+        id: id.clone(),
+        user_name: name.into(),
+        password_hash: "hash".into(),
+        profile: UserProfile::default(),
+        created_at: T0,
+    };
+    store.create_user(&new).await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn one_node_at_a_time_follows_a_back_office_and_its_position_only_advances() {
+    for (store, _db) in stores().await {
+        let office = BackOfficeId::from_trusted("sandbox-a".into());
+        let until = T0 + Duration::seconds(60);
+        let first = store
+            .lease_feed(&office, "node-a", T0, until)
+            .await
+            .unwrap();
+        assert_eq!(first.map(|p| p.last_seq), Some(0));
+        assert!(store
+            .lease_feed(&office, "node-b", T0, until)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(store.advance_feed(&office, "node-a", 7).await.unwrap());
+        assert!(
+            !store.advance_feed(&office, "node-b", 9).await.unwrap(),
+            "not its lease"
+        );
+        assert!(
+            !store.advance_feed(&office, "node-a", 5).await.unwrap(),
+            "never backwards"
+        );
+
+        // node-a's lease runs out: node-b takes over where node-a got to, and node-a is out.
+        let later = until + Duration::seconds(1);
+        let taken = store
+            .lease_feed(&office, "node-b", later, later + Duration::seconds(60))
+            .await
+            .unwrap();
+        assert_eq!(taken.map(|p| p.last_seq), Some(7));
+        assert!(!store.advance_feed(&office, "node-a", 8).await.unwrap());
+        store
+            .feed_refreshed(&office, "node-b", later)
+            .await
+            .unwrap();
+        let again = store
+            .lease_feed(&office, "node-b", later, later)
+            .await
+            .unwrap();
+        assert_eq!(again.and_then(|p| p.refreshed_at), Some(later));
+
+        // Customers map back to their users.
+        let dana = user(&store, "dana").await;
+        store
+            .link_back_office(&dana, &office, &BoRef("cus_9".into()), T0)
+            .await
+            .unwrap();
+        let found = store
+            .user_of_customer(&office, &BoRef("cus_9".into()))
+            .await
+            .unwrap();
+        assert_eq!(found, Some(dana.clone()));
+        assert_eq!(
+            store.customers_of(&office, None, 10).await.unwrap(),
+            vec![dana.clone()]
+        );
+        assert!(store
+            .customers_of(&office, Some(&dana), 10)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}
+
+#[tokio::test]
+async fn alert_settings_cover_the_catalogue_and_only_real_changes_are_evented() {
+    for (store, _db) in stores().await {
+        let dana = user(&store, "dana").await;
+        let settings = store.alert_settings(&dana).await.unwrap();
+        assert_eq!(settings.len(), AlertType::ALL.len());
+        assert!(settings
+            .iter()
+            .all(|s| !s.is_enabled && s.updated_at.is_none()));
+
+        let mut credit = AlertSetting::unset(AlertType::Credit);
+        credit.is_enabled = true;
+        credit.parameters = serde_json::json!({ "minAmount": "10" });
+        store
+            .save_alert_settings(&dana, &[credit.clone()], T0)
+            .await
+            .unwrap();
+        let after_first = store.last_event(&dana).await.unwrap();
+        assert_eq!(after_first, 1);
+        // Saving the same setting again changes nothing and adds no event.
+        store
+            .save_alert_settings(&dana, &[credit.clone()], T0)
+            .await
+            .unwrap();
+        assert_eq!(store.last_event(&dana).await.unwrap(), after_first);
+        let events = store.events_after(&dana, 0, 10).await.unwrap();
+        assert_eq!(events[0].kind, EventKind::Alerts);
+        assert_eq!(events[0].subject, "alert1");
+
+        let saved = store.alert_settings(&dana).await.unwrap();
+        assert_eq!(
+            saved[0],
+            AlertSetting {
+                updated_at: Some(T0),
+                ..credit
+            }
+        );
+    }
+}
