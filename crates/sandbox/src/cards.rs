@@ -147,6 +147,7 @@ impl Sandbox {
         .bind(request.activated.then_some(now))
         .execute(&mut *tx)
         .await?;
+        crate::changes::card_changed(&mut tx, &id, now).await?;
         let card = fetch_card(&mut tx, &id).await?;
         call.finish(&self.db, tx, card, now).await
     }

@@ -1,6 +1,6 @@
 //! The sandbox's change feed (`ChangesApi`): a numbered row per change a customer could see, written in
-//! the transaction that makes it. Postings note their customer accounts (in `ledger`), card updates their
-//! card (in `cards`).
+//! the transaction that makes it. Postings note their customer accounts (in `ledger`), a rename its
+//! account (in `accounts`), a card issued or changed its card (in `cards`).
 
 use crate::{Sandbox, SandboxError};
 use async_trait::async_trait;

@@ -7,7 +7,7 @@
 
 mod common;
 
-use bankgate::services::back_office_changes::GapWatch;
+use bankgate::services::back_office_changes::Following;
 use bankgate_domain::ids::BackOfficeId;
 use common::{engines, json, Session, TestApp};
 use serde_json::Value;
@@ -182,10 +182,13 @@ async fn an_enabled_alert_sends_one_message_per_transaction_it_fires_for() {
         // Following the back office sees the same purchase again: still one message. demo2's purchase
         // sends demo nothing, and nothing to demo2 either (its alerts are off).
         let services = app.services();
-        let mut gaps = GapWatch::default();
+        let mut following = Following::default();
         for id in ["sandbox-a", "sandbox-b"] {
             let id = BackOfficeId::parse(id).unwrap();
-            services.follow_back_office(&id, &mut gaps).await.unwrap();
+            services
+                .follow_back_office(&id, &mut following)
+                .await
+                .unwrap();
         }
         let other = app.demo_objects(&app.demo2).await;
         app.authorize(&other.checking_card, "30.00", "5812", json!({}))

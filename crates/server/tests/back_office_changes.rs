@@ -1,17 +1,52 @@
 //! Changes made on a back office's own side (money arriving from outside, a card purchase the network
 //! decided) flow into bankgate through the back office's change feed: the store records them, the user's
-//! apps get them pushed, and alerts fire. Applying the feed again changes nothing.
+//! apps get them pushed, and alerts fire. Applying the feed again changes nothing. A back office without a
+//! feed has its customers refreshed on a schedule instead.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use bankgate::services::back_office_changes::GapWatch;
-use bankgate_backoffice::{AuthorizationOutcome, AuthorizationRequest, Deposit, IdempotencyKey};
+use async_trait::async_trait;
+use bankgate::services::back_office_changes::Following;
+use bankgate_backoffice::{
+    AccountsApi, AuthorizationOutcome, AuthorizationRequest, BackOffice, BackOfficeError,
+    CardAuthorizationApi, CardsApi, CustomersApi, Deposit, IdempotencyKey, PaymentsApi, RatesApi,
+    TransfersApi,
+};
+use bankgate_backoffice_http::BackOfficeServer;
+use bankgate_db::testing::TestDatabase;
+use bankgate_db::{Db, DbOptions};
 use bankgate_domain::ids::{BackOfficeId, BoRef, UserId};
-use bankgate_domain::{Clock, Currency, Money};
-use common::{engines, json, TestApp};
+use bankgate_domain::{Clock, Currency, ManualClock, Money};
+use bankgate_sandbox::Sandbox;
+use common::push::SseStream;
+use common::{engines, json, TestApp, START};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use time::PrimitiveDateTime;
+
+/// The pushes a credit brings: the account with its new balance, then the line.
+async fn expect_credit(
+    stream: &mut SseStream,
+    account: &str,
+    balance: f64,
+    narrative: &str,
+    amount: f64,
+) {
+    let pushed = stream
+        .expect_where("accounts", |d| {
+            d["accounts"][0]["balance"]["native"] == balance
+        })
+        .await;
+    assert_eq!(pushed.data["accounts"][0]["AFiAccountId"], account);
+    let line = stream
+        .expect_where("transactions", |d| {
+            d["transactions"][0]["narrative"] == narrative
+        })
+        .await;
+    assert_eq!(line.data["transactions"][0]["amount"], amount);
+}
 
 #[tokio::test]
 async fn a_credit_and_a_purchase_made_at_the_back_office_are_recorded_and_pushed_once() {
@@ -55,21 +90,14 @@ async fn a_credit_and_a_purchase_made_at_the_back_office_are_recorded_and_pushed
             .unwrap();
 
         // The account first (its balance), then the line, then the alert it fired.
-        let account = stream
-            .expect_where("accounts", |d| {
-                d["accounts"][0]["balance"]["native"] == 1_250.0
-            })
-            .await;
-        assert_eq!(
-            account.data["accounts"][0]["AFiAccountId"],
-            ids.checking.as_str()
-        );
-        let line = stream
-            .expect_where("transactions", |d| {
-                d["transactions"][0]["narrative"] == "Salary from Acme"
-            })
-            .await;
-        assert_eq!(line.data["transactions"][0]["amount"], 250.0);
+        expect_credit(
+            &mut stream,
+            &ids.checking,
+            1_250.0,
+            "Salary from Acme",
+            250.0,
+        )
+        .await;
         let alert = stream.expect_one_of(&["messages"]).await;
         assert_eq!(alert.data["messages"][0]["title"], "Money received");
 
@@ -105,14 +133,126 @@ async fn a_credit_and_a_purchase_made_at_the_back_office_are_recorded_and_pushed
             .execute(services.store.db().write())
             .await
             .unwrap();
-        let mut gaps = GapWatch::default();
+        let mut following = Following::default();
         for _ in 0..3 {
             services
-                .follow_back_office(&sandbox_a, &mut gaps)
+                .follow_back_office(&sandbox_a, &mut following)
                 .await
                 .unwrap();
         }
         assert_eq!(services.store.last_event(&user).await.unwrap(), before);
         app.stop().await;
+    }
+}
+
+/// A sandbox that keeps its change feed to itself, as many real back offices do: every other capability
+/// is the sandbox's.
+struct WithoutFeed(Arc<Sandbox>);
+
+#[async_trait]
+impl BackOffice for WithoutFeed {
+    fn id(&self) -> &BackOfficeId {
+        self.0.id()
+    }
+    async fn health(&self) -> Result<(), BackOfficeError> {
+        self.0.health().await
+    }
+    fn customers(&self) -> Option<&dyn CustomersApi> {
+        self.0.customers()
+    }
+    fn accounts(&self) -> Option<&dyn AccountsApi> {
+        self.0.accounts()
+    }
+    fn cards(&self) -> Option<&dyn CardsApi> {
+        self.0.cards()
+    }
+    fn card_authorization(&self) -> Option<&dyn CardAuthorizationApi> {
+        self.0.card_authorization()
+    }
+    fn transfers(&self) -> Option<&dyn TransfersApi> {
+        self.0.transfers()
+    }
+    fn payments(&self) -> Option<&dyn PaymentsApi> {
+        self.0.payments()
+    }
+    fn rates(&self) -> Option<&dyn RatesApi> {
+        self.0.rates()
+    }
+}
+
+#[tokio::test]
+async fn a_back_office_without_a_feed_has_its_customers_refreshed_on_schedule() {
+    for engine in engines() {
+        // Both back offices over HTTP; sandbox-a answers that it has no change feed.
+        let clock = ManualClock::new(START);
+        let mut servers = Vec::new();
+        let mut databases = Vec::new();
+        let mut sandboxes = Vec::new();
+        for id in ["sandbox-a", "sandbox-b"] {
+            let database = TestDatabase::create(engine).await;
+            let db = Db::connect(&database.url, &DbOptions::default())
+                .await
+                .unwrap();
+            let id = BackOfficeId::parse(id).unwrap();
+            let sandbox = Arc::new(
+                Sandbox::open(id.clone(), db, Arc::new(clock.clone()))
+                    .await
+                    .unwrap(),
+            );
+            let served: Arc<dyn BackOffice> = if id.as_str() == "sandbox-a" {
+                Arc::new(WithoutFeed(sandbox.clone()))
+            } else {
+                sandbox.clone()
+            };
+            let server = BackOfficeServer::start("127.0.0.1:0".parse().unwrap(), served, None)
+                .await
+                .unwrap();
+            servers.push((id.to_string(), server));
+            databases.push(database);
+            sandboxes.push(sandbox);
+        }
+        let urls: BTreeMap<String, String> = servers
+            .iter()
+            .map(|(id, server)| (id.clone(), server.url()))
+            .collect();
+        let app = TestApp::start_with(engine, |c| {
+            c.back_offices = urls;
+            c.change_feed_poll_ms = 20;
+            c.back_office_refresh_secs = 300;
+        })
+        .await;
+        let demo = app.demo.clone();
+        let ids = app.demo_objects(&demo).await;
+        let checking = app.account(&demo, &ids.checking).await;
+        let account_ref = BoRef(checking["accountIdBO"].as_str().unwrap().to_owned());
+        let mut stream = app.events(&demo.token, None).await;
+
+        let usd = Currency::parse("USD").unwrap();
+        sandboxes[0]
+            .deposit(
+                &account_ref,
+                &Deposit {
+                    amount: Money::new(4_200, usd),
+                    narrative: "Refund from Acme".to_owned(),
+                    value_at: app.clock.now(),
+                },
+                &IdempotencyKey("test-refund".to_owned()),
+            )
+            .await
+            .unwrap();
+        // The refresh is due five minutes after the last one: then the credit comes in and is pushed.
+        app.clock.advance(time::Duration::seconds(301));
+        expect_credit(
+            &mut stream,
+            &ids.checking,
+            1_042.0,
+            "Refund from Acme",
+            42.0,
+        )
+        .await;
+        app.stop().await;
+        for (_, server) in servers {
+            server.stop().await.unwrap();
+        }
     }
 }

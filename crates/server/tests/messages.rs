@@ -147,3 +147,49 @@ async fn bad_messages_are_refused_and_change_nothing() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_long_conversation_is_listed_latest_first_and_paged_forward_by_time() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let token = app.demo.token();
+        for i in 1..=205 {
+            app.clock.advance(Duration::milliseconds(1));
+            app.put_json("/messages", token, &json!({ "text": format!("note {i}") }))
+                .await
+                .success();
+        }
+        let texts = |resp: &common::Resp| -> Vec<String> {
+            resp.json["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["text"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let latest = texts(&app.get("/messages", token).await);
+        assert_eq!(latest.len(), 200);
+        assert_eq!(
+            (latest[0].as_str(), latest[199].as_str()),
+            ("note 6", "note 205")
+        );
+
+        let first = app.get("/messages/2025-01-15T12:00:00Z", token).await;
+        let first_page = texts(&first);
+        assert_eq!(first_page.len(), 200);
+        assert_eq!(
+            (first_page[0].as_str(), first_page[199].as_str()),
+            ("note 1", "note 200")
+        );
+        let last_seen = first.json["messages"][199]["dtsCreated"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let rest = texts(&app.get(&format!("/messages/{last_seen}"), token).await);
+        assert_eq!(
+            rest,
+            ["note 201", "note 202", "note 203", "note 204", "note 205"]
+        );
+        app.stop().await;
+    }
+}

@@ -201,3 +201,80 @@ async fn a_change_made_through_one_node_reaches_a_client_of_another() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_user_has_at_most_sixteen_push_connections_per_node() {
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let token = app.demo.token.clone();
+        let mut open = Vec::new();
+        for _ in 0..16 {
+            open.push(app.events(&token, None).await);
+        }
+        app.get("/events", Some(&token))
+            .await
+            .error(429, "TOO_MANY_CONNECTIONS");
+        let url = format!("{}/socket", app.base.replacen("http://", "ws://", 1));
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("token", token.parse().unwrap());
+        match tokio_tungstenite::connect_async(request).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(refused)) => {
+                assert_eq!(refused.status(), 429);
+            }
+            other => panic!("a 17th connection was let in: {:?}", other.map(|_| ())),
+        }
+        // Another user is not affected, and a closed connection frees its place.
+        drop(app.events(&app.demo2.token, None).await);
+        open.pop();
+        let reopened = async {
+            loop {
+                let attempt = app.client.get(app.url("/events")).header("token", &token);
+                // The status comes before the (endless) body.
+                if attempt.send().await.unwrap().status() == 200 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(5), reopened)
+            .await
+            .expect("the place was not freed");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_websocket_client_that_never_answers_is_closed() {
+    for engine in engines() {
+        let app = TestApp::start_with(engine, |c| c.push_heartbeat_ms = 50).await;
+        let url = format!("{}/socket", app.base.replacen("http://", "ws://", 1));
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("token", app.demo.token.parse().unwrap());
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        // Not reading means not answering pings; three heartbeats later the server gives up.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // Reading now answers pings, too late: the server has closed (its close frame may be lost
+        // to the answer's broken pipe). A server that had not would keep pinging until the timeout.
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            use futures::StreamExt;
+            loop {
+                match socket.next().await {
+                    Some(Ok(Message::Close(frame))) => break frame,
+                    Some(Ok(_)) => continue,
+                    Some(Err(_)) | None => break None,
+                }
+            }
+        })
+        .await
+        .expect("the server kept a silent client");
+        if let Some(frame) = ended {
+            assert_eq!(u16::from(frame.code), 1001);
+            assert_eq!(frame.reason.as_str(), "no answer to pings");
+        }
+        app.stop().await;
+    }
+}

@@ -9,6 +9,7 @@ use crate::json::from_text;
 use crate::messages::{insert_message, MessageDetails, NewMessage};
 use crate::{Result, Store};
 use bankgate_backoffice::{BoAccount, BoTransaction};
+use bankgate_db::Engine;
 use bankgate_domain::alerts::{
     min_amount_of, transaction_notice, AlertNotice, AlertType, TransactionFacts, ALERTS_SENDER,
 };
@@ -19,6 +20,9 @@ use time::OffsetDateTime;
 
 /// How far a back office's clock may lag bankgate's before its new lines look older than an alert.
 const CLOCK_GRACE: time::Duration = time::Duration::minutes(1);
+/// How old a line may be when bankgate first stores it and still be news: older ones are history the
+/// user is only now looking at (a statement for last spring, an account linked with its past).
+const NEWS_FOR: time::Duration = time::Duration::days(1);
 
 /// A user's setting for one alert type.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +45,28 @@ impl AlertSetting {
             updated_at: None,
         }
     }
+}
+
+/// A change to one setting; absent fields stay as they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertSettingChange {
+    pub alert: AlertType,
+    pub is_enabled: Option<bool>,
+    /// A JSON object, checked by the caller.
+    pub parameters: Option<serde_json::Value>,
+}
+
+/// Every type of the catalogue with its setting among `set` (unset types are off).
+fn catalogue(set: Vec<AlertSetting>) -> Vec<AlertSetting> {
+    AlertType::ALL
+        .into_iter()
+        .map(|alert| {
+            set.iter()
+                .find(|s| s.alert == alert)
+                .cloned()
+                .unwrap_or_else(|| AlertSetting::unset(alert))
+        })
+        .collect()
 }
 
 /// A transaction just stored for the first time.
@@ -85,35 +111,39 @@ impl Store {
     /// The user's setting of every alert type in the catalogue, in catalogue order.
     pub async fn alert_settings(&self, user: &UserId) -> Result<Vec<AlertSetting>> {
         let mut conn = self.db.read().acquire().await?;
-        let set = settings(&mut conn, user, false).await?;
-        Ok(AlertType::ALL
-            .into_iter()
-            .map(|alert| {
-                set.iter()
-                    .find(|s| s.alert == alert)
-                    .cloned()
-                    .unwrap_or_else(|| AlertSetting::unset(alert))
-            })
-            .collect())
+        Ok(catalogue(settings(&mut conn, user, false).await?))
     }
 
-    /// Saves settings (each whole); those that differ from what was set get an `alerts` event.
-    pub async fn save_alert_settings(
+    /// Applies changes to the user's settings (absent fields stay as they are), merged with what is set
+    /// inside the transaction, so concurrent changes of different fields both stand; settings that end
+    /// up different get an `alerts` event. Every setting afterwards, in catalogue order.
+    pub async fn change_alert_settings(
         &self,
         user: &UserId,
-        changes: &[AlertSetting],
+        changes: &[AlertSettingChange],
         at: OffsetDateTime,
-    ) -> Result<()> {
+    ) -> Result<Vec<AlertSetting>> {
         let mut tx = self.db.write().begin().await?;
-        let before = settings(&mut tx, user, false).await?;
+        if self.db.engine() == Engine::Postgres {
+            // One user's setting changes go one at a time (SQLite's single writer already does that).
+            query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                .bind(user.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut current = catalogue(settings(&mut tx, user, false).await?);
         let mut changed = Vec::new();
         for change in changes {
-            let current = before
-                .iter()
-                .find(|s| s.alert == change.alert)
-                .cloned()
-                .unwrap_or_else(|| AlertSetting::unset(change.alert));
-            if current.is_enabled == change.is_enabled && current.parameters == change.parameters {
+            let Some(setting) = current.iter_mut().find(|s| s.alert == change.alert) else {
+                continue;
+            };
+            let is_enabled = change.is_enabled.unwrap_or(setting.is_enabled);
+            let parameters = change
+                .parameters
+                .as_ref()
+                .unwrap_or(&setting.parameters)
+                .clone();
+            if setting.is_enabled == is_enabled && setting.parameters == parameters {
                 continue;
             }
             query(
@@ -123,15 +153,22 @@ impl Store {
             )
             .bind(user.as_str())
             .bind(change.alert.id())
-            .bind(i64::from(change.is_enabled))
-            .bind(change.parameters.to_string())
+            .bind(i64::from(is_enabled))
+            .bind(parameters.to_string())
             .bind(to_millis(at))
             .execute(&mut *tx)
             .await?;
+            *setting = AlertSetting {
+                alert: change.alert,
+                is_enabled,
+                parameters,
+                updated_at: Some(at),
+            };
             changed.push(change.alert.id());
         }
         self.commit_with_events(tx, user, EventKind::Alerts, &changed, at)
-            .await
+            .await?;
+        Ok(current)
     }
 
     /// Up to `limit` users (after `after`, in id order) who have `alert` on, each with when they set it.
@@ -179,6 +216,9 @@ impl Store {
         let mut sent = 0;
         for line in lines {
             let transaction: BoTransaction = from_text(line.data)?;
+            if transaction.recorded_at < at - NEWS_FOR {
+                continue;
+            }
             let account_name = account_name(conn, line.account_id).await?;
             let facts = TransactionFacts {
                 amount: transaction.amount,

@@ -51,21 +51,23 @@ impl Store {
         }))
     }
 
-    /// Records that feed entries up to `last_seq` are applied; false when `node` no longer holds the
-    /// lease (another node took over, and will apply them itself).
+    /// Records that feed entries up to `last_seq` are applied; false when `node` no longer holds a live
+    /// lease at `now` (another node may have taken over, and will apply them itself).
     pub async fn advance_feed(
         &self,
         back_office: &BackOfficeId,
         node: &str,
         last_seq: i64,
+        now: OffsetDateTime,
     ) -> Result<bool> {
         let done = query(
             "UPDATE back_office_feeds SET last_seq = $3 WHERE back_office_id = $1 AND leased_by = $2 \
-             AND last_seq < $3",
+             AND last_seq < $3 AND lease_until >= $4",
         )
         .bind(back_office.as_str())
         .bind(node)
         .bind(last_seq)
+        .bind(to_millis(now))
         .execute(self.db.write())
         .await?;
         Ok(done.rows_affected() == 1)

@@ -26,7 +26,7 @@ mod sessions;
 mod transactions;
 mod users;
 
-pub use alerts::{AlertOccasion, AlertSetting};
+pub use alerts::{AlertOccasion, AlertSetting, AlertSettingChange};
 pub use beneficiaries::{BeneficiaryRecord, NewBeneficiaryRecord};
 pub use events::{EventKind, EventRecord, EVENTS_CHANNEL};
 pub use feeds::FeedPosition;

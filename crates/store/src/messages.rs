@@ -183,24 +183,48 @@ impl Store {
         Ok((stored, true))
     }
 
-    /// The user's latest `limit` messages (created after `since`, when given), oldest first.
+    /// The user's messages, oldest first: the latest `limit`, or, after `since`, the first `limit`
+    /// created after it (so a client pages forward from the last one it has).
     pub async fn messages(
         &self,
         user: &UserId,
         since: Option<OffsetDateTime>,
         limit: u32,
     ) -> Result<Vec<MessageRecord>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM messages WHERE user_id = $1 AND created_at > $2 \
-             ORDER BY seq DESC LIMIT $3"
-        );
+        let sql = match since {
+            Some(_) => format!(
+                "SELECT {COLUMNS} FROM messages WHERE user_id = $1 AND created_at > $2 \
+                 ORDER BY seq LIMIT $3"
+            ),
+            None => format!(
+                "SELECT {COLUMNS} FROM messages WHERE user_id = $1 AND created_at > $2 \
+                 ORDER BY seq DESC LIMIT $3"
+            ),
+        };
         let rows: Vec<MessageRow> = query_as(&sql)
             .bind(user.as_str())
             .bind(since.map_or(i64::MIN, to_millis))
             .bind(i64::from(limit))
             .fetch_all(self.db.read())
             .await?;
-        Ok(rows.into_iter().rev().map(MessageRecord::from).collect())
+        let mut found: Vec<MessageRecord> = rows.into_iter().map(MessageRecord::from).collect();
+        if since.is_none() {
+            found.reverse();
+        }
+        Ok(found)
+    }
+
+    /// Whether `from` already sent the user a message with `dedup_code`.
+    pub async fn message_sent(&self, user: &UserId, from: &str, dedup_code: &str) -> Result<bool> {
+        let row: Option<(String,)> = query_as(
+            "SELECT id FROM messages WHERE user_id = $1 AND from_id = $2 AND dedup_code = $3",
+        )
+        .bind(user.as_str())
+        .bind(from)
+        .bind(dedup_code)
+        .fetch_optional(self.db.read())
+        .await?;
+        Ok(row.is_some())
     }
 
     /// One of the user's messages.

@@ -53,15 +53,17 @@ async fn one_node_at_a_time_follows_a_back_office_and_its_position_only_advances
             .await
             .unwrap()
             .is_none());
-        assert!(store.advance_feed(&office, "node-a", 7).await.unwrap());
-        assert!(
-            !store.advance_feed(&office, "node-b", 9).await.unwrap(),
-            "not its lease"
-        );
-        assert!(
-            !store.advance_feed(&office, "node-a", 5).await.unwrap(),
-            "never backwards"
-        );
+        assert!(store.advance_feed(&office, "node-a", 7, T0).await.unwrap());
+        let not_its_lease = store.advance_feed(&office, "node-b", 9, T0).await.unwrap();
+        assert!(!not_its_lease);
+        let backwards = store.advance_feed(&office, "node-a", 5, T0).await.unwrap();
+        assert!(!backwards);
+        let lapsed = until + Duration::seconds(1);
+        let after_lapse = store
+            .advance_feed(&office, "node-a", 8, lapsed)
+            .await
+            .unwrap();
+        assert!(!after_lapse, "a lapsed lease saves nothing");
 
         // node-a's lease runs out: node-b takes over where node-a got to, and node-a is out.
         let later = until + Duration::seconds(1);
@@ -70,7 +72,10 @@ async fn one_node_at_a_time_follows_a_back_office_and_its_position_only_advances
             .await
             .unwrap();
         assert_eq!(taken.map(|p| p.last_seq), Some(7));
-        assert!(!store.advance_feed(&office, "node-a", 8).await.unwrap());
+        assert!(!store
+            .advance_feed(&office, "node-a", 8, later)
+            .await
+            .unwrap());
         store
             .feed_refreshed(&office, "node-b", later)
             .await
@@ -114,32 +119,46 @@ async fn alert_settings_cover_the_catalogue_and_only_real_changes_are_evented() 
             .iter()
             .all(|s| !s.is_enabled && s.updated_at.is_none()));
 
-        let mut credit = AlertSetting::unset(AlertType::Credit);
-        credit.is_enabled = true;
-        credit.parameters = serde_json::json!({ "minAmount": "10" });
+        let parameters = serde_json::json!({ "minAmount": "10" });
+        let turn_on = AlertSettingChange {
+            alert: AlertType::Credit,
+            is_enabled: Some(true),
+            parameters: None,
+        };
+        let set_minimum = AlertSettingChange {
+            alert: AlertType::Credit,
+            is_enabled: None,
+            parameters: Some(parameters.clone()),
+        };
+        // Two changes of different fields, as two requests: both stand, one event each.
         store
-            .save_alert_settings(&dana, &[credit.clone()], T0)
+            .change_alert_settings(&dana, std::slice::from_ref(&turn_on), T0)
             .await
             .unwrap();
-        let after_first = store.last_event(&dana).await.unwrap();
-        assert_eq!(after_first, 1);
-        // Saving the same setting again changes nothing and adds no event.
-        store
-            .save_alert_settings(&dana, &[credit.clone()], T0)
+        let after = store
+            .change_alert_settings(&dana, &[set_minimum], T0)
             .await
             .unwrap();
-        assert_eq!(store.last_event(&dana).await.unwrap(), after_first);
+        let credit = AlertSetting {
+            alert: AlertType::Credit,
+            is_enabled: true,
+            parameters,
+            updated_at: Some(T0),
+        };
+        assert_eq!(after[0], credit);
+        let after_both = store.last_event(&dana).await.unwrap();
+        assert_eq!(after_both, 2);
+        // The same change again changes nothing and adds no event.
+        store
+            .change_alert_settings(&dana, &[turn_on], T0)
+            .await
+            .unwrap();
+        assert_eq!(store.last_event(&dana).await.unwrap(), after_both);
         let events = store.events_after(&dana, 0, 10).await.unwrap();
         assert_eq!(events[0].kind, EventKind::Alerts);
         assert_eq!(events[0].subject, "alert1");
 
         let saved = store.alert_settings(&dana).await.unwrap();
-        assert_eq!(
-            saved[0],
-            AlertSetting {
-                updated_at: Some(T0),
-                ..credit
-            }
-        );
+        assert_eq!(saved[0], credit);
     }
 }

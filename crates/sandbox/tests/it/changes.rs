@@ -1,5 +1,5 @@
-//! The change feed: every posting on a customer account and every card change is reported, in order,
-//! naming the customer; a refused operation (declined, not enough money) reports nothing.
+//! The change feed: every posting on a customer account, a rename, and every card issued or changed is
+//! reported, in order, naming the customer; a refused operation (a declined purchase) reports nothing.
 
 use crate::common::{purchase_at, usd, Harness, START};
 use bankgate_backoffice::{AuthorizationOutcome, BoChange, CardsApi, ChangedObject, ChangesApi};
@@ -17,13 +17,17 @@ async fn postings_and_card_changes_are_reported_in_order() {
         let (account, card) = h.funded_card(10_000).await;
         let customer = account.customer_id_bo.clone();
         let start = feed(&h, 0).await;
-        assert_eq!(start.len(), 1, "the opening deposit: {start:?}");
+        let opened: Vec<&ChangedObject> = start.iter().map(|c| &c.object).collect();
         assert_eq!(
-            start[0].object,
-            ChangedObject::Account(account.id_bo.clone())
+            opened,
+            [
+                &ChangedObject::Account(account.id_bo.clone()),
+                &ChangedObject::Card(card.id_bo.clone())
+            ],
+            "the opening deposit, then the card's issue"
         );
-        assert_eq!(start[0].customer_id_bo, customer);
-        let after = start[0].seq;
+        assert!(start.iter().all(|c| c.customer_id_bo == customer));
+        let after = start[1].seq;
 
         let noon = PrimitiveDateTime::new(START.date(), START.time());
         let approved = h

@@ -116,6 +116,11 @@ impl From<ServiceError> for ApiError {
                 "too many failed logins; try again later",
             )
             .with_retry_after(retry_after.as_secs()),
+            E::TooManyConnections { limit } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_CONNECTIONS",
+                format!("at most {limit} push connections per user; close one first"),
+            ),
             E::PinWrongLength => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "PIN_WRONG_LENGTH",

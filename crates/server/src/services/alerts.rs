@@ -5,10 +5,11 @@
 use super::{Entity, Result, ServiceError, Services};
 use bankgate_domain::alerts::{
     last_completed_period, min_amount_of, summary_notice, AccountSummary, AlertType, SummaryPeriod,
+    ALERTS_SENDER,
 };
 use bankgate_domain::ids::UserId;
 use bankgate_domain::Money;
-use bankgate_store::{AlertOccasion, AlertSetting};
+use bankgate_store::{AlertOccasion, AlertSetting, AlertSettingChange};
 
 /// The largest `parameters` object accepted, serialized.
 const MAX_PARAMETERS_BYTES: usize = 2_048;
@@ -34,77 +35,54 @@ impl Services {
         user: &UserId,
         changes: Vec<AlertChange>,
     ) -> Result<Vec<AlertSetting>> {
-        let mut settings = self.store.alert_settings(user).await?;
-        let mut touched = Vec::new();
+        let mut checked = Vec::with_capacity(changes.len());
         for change in changes {
             let Some(alert) = AlertType::parse(change.alert_type_id.trim()) else {
                 continue;
             };
-            let Some(setting) = settings.iter_mut().find(|s| s.alert == alert) else {
-                continue;
-            };
-            if let Some(enabled) = change.is_enabled {
-                setting.is_enabled = enabled;
-            }
-            if let Some(parameters) = change.parameters {
-                setting.parameters = checked_parameters(parameters)?;
-            }
-            touched.push(setting.clone());
+            let parameters = change.parameters.map(checked_parameters).transpose()?;
+            checked.push(AlertSettingChange {
+                alert,
+                is_enabled: change.is_enabled,
+                parameters,
+            });
         }
-        self.store
-            .save_alert_settings(user, &touched, self.clock.now())
-            .await?;
-        self.alerts(user).await
+        Ok(self
+            .store
+            .change_alert_settings(user, &checked, self.clock.now())
+            .await?)
     }
 
     /// Turns one alert type on or off.
     pub async fn set_alert(&self, user: &UserId, alert_type_id: &str, enabled: bool) -> Result<()> {
         let alert = AlertType::parse(alert_type_id).ok_or(ServiceError::NotFound(Entity::Alert))?;
-        let mut setting = self
-            .store
-            .alert_settings(user)
-            .await?
-            .into_iter()
-            .find(|s| s.alert == alert)
-            .ok_or(ServiceError::NotFound(Entity::Alert))?;
-        setting.is_enabled = enabled;
+        let change = AlertSettingChange {
+            alert,
+            is_enabled: Some(enabled),
+            parameters: None,
+        };
         self.store
-            .save_alert_settings(user, &[setting], self.clock.now())
+            .change_alert_settings(user, &[change], self.clock.now())
             .await?;
         Ok(())
     }
 }
 
-/// Parameters must be a JSON object (`{}` clears them), small, with a readable `minAmount` if any.
-fn checked_parameters(parameters: serde_json::Value) -> Result<serde_json::Value> {
-    if !parameters.is_object() {
-        return Err(ServiceError::invalid(
-            "INVALID_PARAMETERS",
-            "parameters must be a JSON object",
-        ));
-    }
-    if parameters.to_string().len() > MAX_PARAMETERS_BYTES {
-        return Err(ServiceError::invalid(
-            "INVALID_PARAMETERS",
-            format!("parameters are limited to {MAX_PARAMETERS_BYTES} bytes"),
-        ));
-    }
-    min_amount_of(&parameters).map_err(|e| ServiceError::invalid("INVALID_PARAMETERS", e))?;
-    Ok(parameters)
-}
-
 /// Users whose summaries are written per page.
 const SUMMARY_PAGE: u32 = 200;
+/// How long after a period ends its summary waits, so lines dated in it that reach bankgate a little
+/// later (a settlement, a back office refreshed on schedule) are counted.
+const SUMMARY_GRACE: time::Duration = time::Duration::days(1);
 
 impl Services {
-    /// Sends each summary report due: for every summary alert, the latest completed period's summary to
-    /// every user who had it on before that period ended. Repeats send nothing (each summary's dedup code
+    /// Sends each summary report due: for every summary alert, the latest period that ended more than a
+    /// day ago, to every user who had it on before that period ended. Repeats send nothing (each summary's dedup code
     /// is `<alertTypeId>:<period>`), so every node may run this. How many were sent.
     pub async fn send_due_summaries(&self) -> Result<usize> {
         let now = self.clock.now();
         let mut sent = 0;
         for alert in AlertType::ALL {
-            let Some(period) = last_completed_period(alert, now) else {
+            let Some(period) = last_completed_period(alert, now - SUMMARY_GRACE) else {
                 continue;
             };
             let mut after: Option<UserId> = None;
@@ -114,8 +92,15 @@ impl Services {
                     .users_with_alert_on(alert, after.as_ref(), SUMMARY_PAGE)
                     .await?;
                 for (user, set_at) in &users {
-                    // Turned on after the period ended: its first summary is the next one.
-                    if *set_at < period.end && self.send_summary(user, alert, &period).await? {
+                    // Turned on after the period ended: its first summary is the next one. One
+                    // already sent (by this node or another) is not worked out again.
+                    let code = summary_code(alert, &period);
+                    if *set_at >= period.end
+                        || self.store.message_sent(user, ALERTS_SENDER, &code).await?
+                    {
+                        continue;
+                    }
+                    if self.send_summary(user, alert, &period).await? {
                         sent += 1;
                     }
                 }
@@ -176,4 +161,27 @@ impl Services {
         };
         Ok(self.store.send_alert(&occasion, notice).await?)
     }
+}
+
+/// The dedup code of a summary: `<alertTypeId>:<period>`.
+fn summary_code(alert: AlertType, period: &SummaryPeriod) -> String {
+    format!("{}:{}", alert.id(), period.label)
+}
+
+/// Parameters must be a JSON object (`{}` clears them), small, with a readable `minAmount` if any.
+fn checked_parameters(parameters: serde_json::Value) -> Result<serde_json::Value> {
+    if !parameters.is_object() {
+        return Err(ServiceError::invalid(
+            "INVALID_PARAMETERS",
+            "parameters must be a JSON object",
+        ));
+    }
+    if parameters.to_string().len() > MAX_PARAMETERS_BYTES {
+        return Err(ServiceError::invalid(
+            "INVALID_PARAMETERS",
+            format!("parameters are limited to {MAX_PARAMETERS_BYTES} bytes"),
+        ));
+    }
+    min_amount_of(&parameters).map_err(|e| ServiceError::invalid("INVALID_PARAMETERS", e))?;
+    Ok(parameters)
 }

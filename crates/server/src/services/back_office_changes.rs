@@ -14,8 +14,9 @@ use super::{Entity, Result, ServiceError, Services};
 use bankgate_backoffice::{BoChange, ChangedObject};
 use bankgate_domain::ids::{BackOfficeId, BoRef, UserId};
 use bankgate_store::FeedPosition;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
+use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -26,19 +27,22 @@ pub const GAP_PATIENCE: Duration = Duration::from_secs(10);
 /// Customers refreshed per page of a scheduled refresh (the lease is renewed between pages).
 const REFRESH_PAGE: u32 = 100;
 
-/// Gaps seen in feeds, by back office: the first missing number and when it was first seen.
+/// What a node's follower remembers between passes: the gaps seen in feeds (the first missing number
+/// and when it was first seen), and the back offices found to offer no feed after all (one reached over
+/// HTTP answers that it does not).
 #[derive(Debug, Default)]
-pub struct GapWatch {
-    open: HashMap<BackOfficeId, (i64, Instant)>,
+pub struct Following {
+    gaps: HashMap<BackOfficeId, (i64, Instant)>,
+    without_feed: HashSet<BackOfficeId>,
 }
 
-impl GapWatch {
+impl Following {
     /// Whether the gap before number `missing` of `back_office` has lasted long enough to pass.
     fn waited_out(&mut self, back_office: &BackOfficeId, missing: i64) -> bool {
-        match self.open.get(back_office) {
+        match self.gaps.get(back_office) {
             Some(&(seq, since)) if seq == missing => since.elapsed() >= GAP_PATIENCE,
             _ => {
-                self.open
+                self.gaps
                     .insert(back_office.clone(), (missing, Instant::now()));
                 false
             }
@@ -60,19 +64,26 @@ impl Services {
     pub async fn follow_back_office(
         &self,
         back_office: &BackOfficeId,
-        gaps: &mut GapWatch,
+        following: &mut Following,
     ) -> Result<FollowPass> {
         let Some(position) = self.lease_feed(back_office).await? else {
             return Ok(FollowPass::default());
         };
-        let has_feed = self
-            .back_offices
-            .get(back_office)
-            .is_ok_and(|bo| bo.changes().is_some());
-        if has_feed {
-            self.apply_feed(back_office, position, gaps).await
-        } else {
-            self.refresh_when_due(back_office, position).await
+        let has_feed = !following.without_feed.contains(back_office)
+            && self
+                .back_offices
+                .get(back_office)
+                .is_ok_and(|bo| bo.changes().is_some());
+        if !has_feed {
+            return self.refresh_when_due(back_office, position).await;
+        }
+        match self.apply_feed(back_office, position, following).await? {
+            Some(pass) => Ok(pass),
+            None => {
+                tracing::info!(%back_office, "no change feed: its customers are refreshed on schedule");
+                following.without_feed.insert(back_office.clone());
+                self.refresh_when_due(back_office, position).await
+            }
         }
     }
 
@@ -85,35 +96,57 @@ impl Services {
             .await?)
     }
 
+    /// Applies the next entries of the feed; None when the back office answers that it has no feed.
     async fn apply_feed(
         &self,
         back_office: &BackOfficeId,
         position: FeedPosition,
-        gaps: &mut GapWatch,
-    ) -> Result<FollowPass> {
+        following: &mut Following,
+    ) -> Result<Option<FollowPass>> {
         let after = position.last_seq;
-        let changes = self
+        let read = self
             .read_back_office(
                 back_office,
                 "changes.since",
                 Entity::Account,
                 |bo| async move { bo.require_changes()?.changes_since(after, FEED_BATCH).await },
             )
-            .await?;
+            .await;
+        let changes = match read {
+            Err(ServiceError::Unsupported(_)) => return Ok(None),
+            other => other?,
+        };
         let more = changes.len() == FEED_BATCH as usize;
-        let (ready, upto) = in_order(back_office, after, changes, gaps);
-        for (customer, object) in distinct_objects(&ready) {
-            self.apply_change(back_office, customer, object).await?;
+        let (ready, upto) = in_order(back_office, after, changes, following);
+        for (customer, object, since) in distinct_objects(&ready) {
+            // A long pass keeps its lease, and stops (applying nothing more) once another node has it.
+            if self.lease_feed(back_office).await?.is_none() {
+                return Ok(Some(FollowPass::default()));
+            }
+            match self
+                .apply_change(back_office, customer, object, since)
+                .await
+            {
+                Ok(()) => {}
+                // Try again from here on the next pass.
+                Err(ServiceError::BackOfficeUnavailable) => {
+                    return Err(ServiceError::BackOfficeUnavailable)
+                }
+                // One object that cannot be recorded must not hold up every later change.
+                Err(e) => {
+                    tracing::warn!(%back_office, ?object, error = %e, "a back-office change was skipped")
+                }
+            }
         }
         if upto > after {
             self.store
-                .advance_feed(back_office, &self.node_id, upto)
+                .advance_feed(back_office, &self.node_id, upto, self.clock.now())
                 .await?;
         }
-        Ok(FollowPass {
+        Ok(Some(FollowPass {
             applied: ready.len(),
             more: more && upto > after,
-        })
+        }))
     }
 
     /// Records what one entry names as the back office now reports it.
@@ -122,6 +155,7 @@ impl Services {
         back_office: &BackOfficeId,
         customer: &BoRef,
         object: &ChangedObject,
+        since: OffsetDateTime,
     ) -> Result<()> {
         let Some(user) = self.store.user_of_customer(back_office, customer).await? else {
             // A customer bankgate did not onboard: none of its users' business.
@@ -129,7 +163,8 @@ impl Services {
         };
         let result = match object {
             ChangedObject::Account(account) => {
-                self.refresh_account(&user, back_office, account).await
+                self.refresh_account(&user, back_office, account, since)
+                    .await
             }
             ChangedObject::Card(card) => self.refresh_card(&user, back_office, card).await,
         };
@@ -140,12 +175,14 @@ impl Services {
         }
     }
 
-    /// Records an account and its latest transactions as the back office now reports them.
+    /// Records an account as the back office now reports it, and every transaction it lists since
+    /// `since` (the first change of it this pass applies), however many.
     async fn refresh_account(
         &self,
         user: &UserId,
         back_office: &BackOfficeId,
         account: &BoRef,
+        since: OffsetDateTime,
     ) -> Result<()> {
         let fresh = self
             .read_back_office(
@@ -159,8 +196,11 @@ impl Services {
             .store
             .record_accounts(user, back_office, &[fresh], self.clock.now())
             .await?;
+        let today = self.clock.now().date();
+        let from = since.date().min(today);
         for stored in recorded {
-            self.record_latest_transactions(user, &stored).await?;
+            self.record_transactions_between(user, &stored, from, today)
+                .await?;
         }
         Ok(())
     }
@@ -207,7 +247,16 @@ impl Services {
                 .customers_of(back_office, after.as_ref(), REFRESH_PAGE)
                 .await?;
             for user in &users {
-                self.refresh_customer(user, back_office).await?;
+                match self.refresh_customer(user, back_office).await {
+                    Ok(()) => {}
+                    Err(ServiceError::BackOfficeUnavailable) => {
+                        return Err(ServiceError::BackOfficeUnavailable)
+                    }
+                    // One customer that cannot be refreshed must not keep the others from it.
+                    Err(e) => {
+                        tracing::warn!(%back_office, %user, error = %e, "a customer's refresh failed")
+                    }
+                }
             }
             refreshed += users.len();
             if users.len() < REFRESH_PAGE as usize || self.lease_feed(back_office).await?.is_none()
@@ -251,7 +300,7 @@ fn in_order(
     back_office: &BackOfficeId,
     after: i64,
     changes: Vec<BoChange>,
-    gaps: &mut GapWatch,
+    following: &mut Following,
 ) -> (Vec<BoChange>, i64) {
     let mut upto = after;
     let mut ready = Vec::with_capacity(changes.len());
@@ -259,7 +308,7 @@ fn in_order(
         if change.seq <= upto {
             continue;
         }
-        if change.seq != upto + 1 && !gaps.waited_out(back_office, upto + 1) {
+        if change.seq != upto + 1 && !following.waited_out(back_office, upto + 1) {
             break;
         }
         upto = change.seq;
@@ -268,13 +317,17 @@ fn in_order(
     (ready, upto)
 }
 
-/// Each object the entries name, once, in the order first named: its latest state covers them all.
-fn distinct_objects(changes: &[BoChange]) -> Vec<(&BoRef, &ChangedObject)> {
-    let mut seen = Vec::new();
+/// Each object the entries name, once, in the order first named, with its first change's time: its
+/// latest state covers them all.
+fn distinct_objects(changes: &[BoChange]) -> Vec<(&BoRef, &ChangedObject, OffsetDateTime)> {
+    let mut seen: Vec<(&BoRef, &ChangedObject, OffsetDateTime)> = Vec::new();
     for change in changes {
-        let key = (&change.customer_id_bo, &change.object);
-        if !seen.contains(&key) {
-            seen.push(key);
+        let known = seen.iter_mut().find(|(customer, object, _)| {
+            *customer == &change.customer_id_bo && *object == &change.object
+        });
+        match known {
+            Some(entry) => entry.2 = entry.2.min(change.at),
+            None => seen.push((&change.customer_id_bo, &change.object, change.at)),
         }
     }
     seen
@@ -287,12 +340,12 @@ pub fn spawn_back_office_follower(
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut gaps = GapWatch::default();
+        let mut following = Following::default();
         let ids: Vec<BackOfficeId> = services.back_offices.ids().cloned().collect();
         while !*stop.borrow() {
             let mut more = false;
             for id in &ids {
-                match services.follow_back_office(id, &mut gaps).await {
+                match services.follow_back_office(id, &mut following).await {
                     Ok(pass) => more |= pass.more,
                     // Unavailable back offices are the circuit breaker's to report; the next pass
                     // starts again from the saved position.

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 /// Support's id in messages, as the contract names it.
 pub const SUPPORT: &str = "AmpliFi Support";
-/// The most messages one list returns (the latest ones).
+/// The most messages one list returns (the latest ones, or the first after a time).
 pub const MAX_LISTED: u32 = 200;
 /// The longest message text accepted, in characters.
 pub const MAX_TEXT_CHARS: usize = 4_000;
@@ -24,7 +24,8 @@ pub struct SupportMessage {
 }
 
 impl Services {
-    /// The user's latest messages, to and from support, oldest first; only those after `since` if given.
+    /// The user's messages, to and from support, oldest first: the latest ones, or the first ones after
+    /// `since` when given.
     pub async fn messages(
         &self,
         user: &UserId,

@@ -62,6 +62,9 @@ pub enum ServiceError {
     Unauthenticated,
     #[error("too many failed logins")]
     RateLimited { retry_after: Duration },
+    /// The user already has as many push connections open on this node as one user may.
+    #[error("too many push connections")]
+    TooManyConnections { limit: usize },
     #[error("the PIN must be sent as exactly 8 characters")]
     PinWrongLength,
     #[error("Invalid PIN")]
@@ -197,6 +200,8 @@ pub struct Services {
     pub(crate) job_wakeup: Arc<tokio::sync::Notify>,
     /// Turns true when this node stops: long-lived work (push connections) ends so shutdown can finish.
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Open push connections on this node, per user.
+    pub(crate) push_connections: Arc<push::Connections>,
 }
 
 impl Services {
@@ -215,6 +220,7 @@ impl Services {
             node_id: format!("node-{}", bankgate_domain::ids::random_base36(10)),
             job_wakeup: Arc::default(),
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+            push_connections: Arc::default(),
         }
     }
 

@@ -19,6 +19,39 @@ pub const BATCH: u32 = 200;
 /// How long events are kept for reconnecting clients.
 pub const KEEP_EVENTS: time::Duration = time::Duration::days(7);
 
+/// The most push connections one user may have open on one node (phones, tablets, browser tabs): enough
+/// for any person, few enough that a runaway client cannot hold a node's memory.
+pub const MAX_CONNECTIONS_PER_USER: usize = 16;
+
+/// Open push connections on this node, per user.
+#[derive(Debug, Default)]
+pub struct Connections {
+    open: std::sync::Mutex<std::collections::HashMap<UserId, usize>>,
+}
+
+/// A user's place among this node's push connections; dropping it (the connection ended) frees it.
+#[derive(Debug)]
+pub struct ConnectionSlot {
+    connections: std::sync::Arc<Connections>,
+    user: UserId,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .connections
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.user) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
+}
+
 /// The object an event is about, as it now stands.
 #[derive(Debug, Clone)]
 pub enum PushObject {
@@ -64,6 +97,24 @@ pub struct PushBatch {
 }
 
 impl Services {
+    /// Takes a place for a new push connection of `user`, unless they already have
+    /// [`MAX_CONNECTIONS_PER_USER`] open on this node.
+    pub fn open_push_connection(&self, user: &UserId) -> Result<ConnectionSlot> {
+        let connections = &self.push_connections;
+        let mut open = connections.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(user.clone()).or_insert(0);
+        if *count >= MAX_CONNECTIONS_PER_USER {
+            return Err(super::ServiceError::TooManyConnections {
+                limit: MAX_CONNECTIONS_PER_USER,
+            });
+        }
+        *count += 1;
+        Ok(ConnectionSlot {
+            connections: connections.clone(),
+            user: user.clone(),
+        })
+    }
+
     /// Where a connection of `user` starts: after `last_seen` (the last event id the client has), or,
     /// for a new client, after the latest event (it reads the current state the usual way).
     pub async fn push_start(&self, user: &UserId, last_seen: Option<i64>) -> Result<PushStart> {

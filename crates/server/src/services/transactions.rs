@@ -134,6 +134,20 @@ impl Services {
         Ok(())
     }
 
+    /// Records every transaction of the account valued from `from` to `to` (both days) as its back
+    /// office reports them, without answering anything.
+    pub(super) async fn record_transactions_between(
+        &self,
+        user: &UserId,
+        account: &StoredAccount,
+        from: Date,
+        to: Date,
+    ) -> Result<()> {
+        let query = TransactionQuery::Range { from, to };
+        self.fetch_transactions(user, account, query).await?;
+        Ok(())
+    }
+
     /// The transactions the store has for `query`, as the back office would have answered it.
     async fn stored_transactions(
         &self,

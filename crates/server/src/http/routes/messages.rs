@@ -23,7 +23,8 @@ pub async fn list_messages(
     }))
 }
 
-/// The user's messages created after `dtsStart` (ISO 8601), oldest first.
+/// The user's messages created after `dtsStart` (ISO 8601), oldest first: the first 200 of them, so a
+/// client with more to read asks again from the last one's `dtsCreated`.
 #[utoipa::path(get, path = "/messages/{dtsStart}", tag = "messages", params(("dtsStart" = String, Path)),
     responses((status = 200, body = MessagesResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn messages_since(

@@ -9,13 +9,17 @@
 //! event no longer kept first gets `{"type": "resync"}`: it missed changes and reads everything again.
 //! Heartbeats (an SSE comment, a WebSocket ping) keep idle connections open; when the session ends
 //! (logout, expiry, a barred device) the connection is closed (SSE: an event `closed` and the end of the
-//! stream; WebSocket: close code 4401); a stopping node closes with 1001, and the client reconnects.
+//! stream; WebSocket: close code 4401); a stopping node closes with 1001, and the client reconnects. A
+//! WebSocket client that answers two heartbeats in a row with nothing, or stops reading for 10 s, is
+//! taken for gone (1001). A user may have 16 push connections open on one node; another is refused (429,
+//! or WebSocket close code 4429 after a hello).
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Authenticated, TOKEN_HEADER};
 use crate::http::wire::message::PushEventWire;
 use crate::http::AppState;
 use crate::services::auth::Caller;
+use crate::services::push::ConnectionSlot;
 use crate::services::{ServiceError, Services};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -34,6 +38,12 @@ use tokio::sync::mpsc;
 const SESSION_ENDED: u16 = 4401;
 /// WebSocket close code when the server goes away (stopping, or the feed failed): reconnect.
 const GOING_AWAY: u16 = 1001;
+/// WebSocket close code when the user already has as many push connections open as one may.
+const TOO_MANY: u16 = 4429;
+/// Heartbeats a WebSocket client may leave unanswered before it is taken for gone.
+const MISSED_PONGS: u8 = 2;
+/// How long one frame may take to be handed to a WebSocket client before it is taken for gone.
+const SEND_WITHIN: Duration = Duration::from_secs(10);
 /// How long a WebSocket client without a `token` header has to send its hello.
 const HELLO_WITHIN: Duration = Duration::from_secs(10);
 /// Read and write buffer of one WebSocket (tungstenite's default is 128 KiB each).
@@ -62,18 +72,21 @@ enum Frame {
 #[utoipa::path(get, path = "/events", tag = "push",
     params(("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
     responses((status = 200, description = "text/event-stream of PushEventWire events", body = PushEventWire),
-        (status = 401, body = ErrorBody)))]
+        (status = 401, body = ErrorBody),
+        (status = 429, description = "The user has as many push connections open as one may", body = ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     headers: HeaderMap,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let slot = state.services.open_push_connection(&caller.user_id)?;
     let (frames, receiver) = mpsc::channel(QUEUE);
     tokio::spawn(feed(
         state.services.clone(),
         caller,
         last_event_id(&headers),
         frames,
+        slot,
     ));
     let stream = futures::stream::unfold(receiver, |mut receiver| async move {
         let event = match receiver.recv().await? {
@@ -95,13 +108,14 @@ pub async fn events(
         };
         Some((Ok(event), receiver))
     });
-    Sse::new(stream)
+    Ok(Sse::new(stream))
 }
 
 /// The user's changes, live, over a WebSocket (see the module's description for the hello).
 #[utoipa::path(get, path = "/socket", tag = "push",
     responses((status = 101, description = "WebSocket of PushEventWire text frames", body = PushEventWire),
-        (status = 401, body = ErrorBody)))]
+        (status = 401, body = ErrorBody),
+        (status = 429, description = "The user has as many push connections open as one may", body = ErrorBody)))]
 pub async fn socket(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -126,13 +140,27 @@ pub async fn socket(
             }
         };
     };
+    // With a token header the place is taken before upgrading too: too many is a plain 429.
+    let slot = match &caller {
+        Some(caller) => match services.open_push_connection(&caller.user_id) {
+            Ok(slot) => Some(slot),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        None => None,
+    };
     let last_seen = last_event_id(&headers);
     // Clients only ever send a hello: small buffers keep an idle connection cheap.
     upgrade
         .read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve_socket(services, socket, caller, last_seen))
+        .on_upgrade(move |socket| {
+            let opening = Opening {
+                caller: caller.zip(slot),
+                last_seen,
+            };
+            serve_socket(services, socket, opening)
+        })
 }
 
 fn ready_json(id: i64) -> String {
@@ -154,41 +182,59 @@ struct Hello {
     last_event_id: Option<i64>,
 }
 
-async fn serve_socket(
-    services: Services,
-    mut socket: WebSocket,
-    caller: Option<Caller>,
+/// A WebSocket as it was upgraded: its caller and their connection place when the `token` header
+/// carried them (else the hello will), and where to resume.
+struct Opening {
+    caller: Option<(Caller, ConnectionSlot)>,
     last_seen: Option<i64>,
-) {
-    let (caller, last_seen) = match caller {
-        Some(caller) => (caller, last_seen),
-        None => match hello(&services, &mut socket).await {
-            Some(hello) => hello,
-            None => return close(socket, SESSION_ENDED, "unauthenticated").await,
-        },
+}
+
+async fn serve_socket(services: Services, mut socket: WebSocket, opening: Opening) {
+    let (caller, slot, last_seen) = match opening.caller {
+        Some((caller, slot)) => (caller, slot, opening.last_seen),
+        None => {
+            let Some((caller, last_seen)) = hello(&services, &mut socket).await else {
+                return close(socket, SESSION_ENDED, "unauthenticated").await;
+            };
+            match services.open_push_connection(&caller.user_id) {
+                Ok(slot) => (caller, slot, last_seen),
+                Err(_) => return close(socket, TOO_MANY, "too many connections").await,
+            }
+        }
     };
     let (frames, mut receiver) = mpsc::channel(QUEUE);
-    tokio::spawn(feed(services, caller, last_seen, frames));
+    tokio::spawn(feed(services, caller, last_seen, frames, slot));
+    // Heartbeats sent since the client last said anything (a pong, usually).
+    let mut unanswered = 0u8;
     loop {
         tokio::select! {
             frame = receiver.recv() => {
-                let sent = match frame {
-                    Some(Frame::Ready(id)) => socket.send(Message::Text(ready_json(id).into())).await,
-                    Some(Frame::Event { json, .. }) => socket.send(Message::Text(json.into())).await,
-                    Some(Frame::Resync) => socket.send(Message::Text(r#"{"type":"resync"}"#.into())).await,
-                    Some(Frame::Heartbeat) => socket.send(Message::Ping(Vec::new().into())).await,
+                let message = match frame {
+                    Some(Frame::Ready(id)) => Message::Text(ready_json(id).into()),
+                    Some(Frame::Event { json, .. }) => Message::Text(json.into()),
+                    Some(Frame::Resync) => Message::Text(r#"{"type":"resync"}"#.into()),
+                    Some(Frame::Heartbeat) if unanswered >= MISSED_PONGS => {
+                        // The client is gone without closing: free its feed now, not when TCP gives up.
+                        return close(socket, GOING_AWAY, "no answer to pings").await;
+                    }
+                    Some(Frame::Heartbeat) => {
+                        unanswered += 1;
+                        Message::Ping(Vec::new().into())
+                    }
                     Some(Frame::Closed) => return close(socket, SESSION_ENDED, "session ended").await,
                     // The node is stopping, or the feed failed: the client should come back.
                     None => return close(socket, GOING_AWAY, "reconnect").await,
                 };
-                if sent.is_err() {
-                    return;
+                // A client that stops reading would otherwise hold this connection forever.
+                match tokio::time::timeout(SEND_WITHIN, socket.send(message)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) | Err(_) => return,
                 }
             }
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
-                // Pongs, and anything else the client says, need no answer.
-                Some(Ok(_)) => {}
+                // Pongs, and anything else the client says, show it is there; none needs an answer.
+                Some(Ok(_)) => unanswered = 0,
             },
         }
     }
@@ -216,12 +262,13 @@ async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
-/// Feeds one connection until its client goes or its session ends.
+/// Feeds one connection until its client goes or its session ends; its place is freed then.
 async fn feed(
     services: Services,
     caller: Caller,
     last_seen: Option<i64>,
     frames: mpsc::Sender<Frame>,
+    _slot: ConnectionSlot,
 ) {
     if let Err(e) = run_feed(&services, &caller, last_seen, &frames).await {
         tracing::warn!(error = %e, "a push connection ended on an error");
