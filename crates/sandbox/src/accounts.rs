@@ -136,7 +136,7 @@ impl Sandbox {
         if updated.rows_affected() == 0 {
             return Err(SandboxError::NotFound("account"));
         }
-        crate::changes::account_changed(&mut tx, account.as_str(), self.now_ms()).await?;
+        crate::changes::accounts_changed(&mut tx, &[account.as_str()], self.now_ms()).await?;
         let renamed = fetch_account(&mut tx, account.as_str()).await?;
         tx.commit().await?;
         Ok(renamed)

@@ -12,21 +12,28 @@ use sqlx::{query, query_as, AnyConnection};
 const ACCOUNT: &str = "account";
 const CARD: &str = "card";
 
-/// Notes that customer account `account_id` changed.
-pub(crate) async fn account_changed(
+/// Notes that customer accounts `account_ids` changed, in one statement, in id order.
+pub(crate) async fn accounts_changed(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_ids: &[&str],
     at_ms: i64,
 ) -> Result<(), SandboxError> {
-    query(
+    if account_ids.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (0..account_ids.len())
+        .map(|i| format!("${}", i + 3))
+        .collect();
+    let sql = format!(
         "INSERT INTO sbx_changes (customer_id, kind, object_id, created_at) \
-         SELECT customer_id, $1, id, $2 FROM sbx_accounts WHERE id = $3",
-    )
-    .bind(ACCOUNT)
-    .bind(at_ms)
-    .bind(account_id)
-    .execute(&mut *conn)
-    .await?;
+         SELECT customer_id, $1, id, $2 FROM sbx_accounts WHERE id IN ({}) ORDER BY id",
+        placeholders.join(", ")
+    );
+    let mut insert = query(&sql).bind(ACCOUNT).bind(at_ms);
+    for id in account_ids {
+        insert = insert.bind(*id);
+    }
+    insert.execute(&mut *conn).await?;
     Ok(())
 }
 

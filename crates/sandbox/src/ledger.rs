@@ -204,9 +204,8 @@ pub(crate) async fn post(
             .bind(money.currency.as_str());
     }
     insert.execute(&mut *conn).await?;
-    for (account_id, _) in customers {
-        crate::changes::account_changed(conn, account_id, entry.at_ms).await?;
-    }
+    let changed: Vec<&str> = customers.iter().map(|(id, _)| *id).collect();
+    crate::changes::accounts_changed(conn, &changed, entry.at_ms).await?;
     Ok(Ok(entry_id))
 }
 

@@ -16,7 +16,7 @@ use bankgate_backoffice::{
 };
 use bankgate_backoffice_http::BackOfficeServer;
 use bankgate_db::testing::TestDatabase;
-use bankgate_db::{Db, DbOptions};
+use bankgate_db::{Db, DbOptions, Engine};
 use bankgate_domain::ids::{BackOfficeId, BoRef, UserId};
 use bankgate_domain::{Clock, Currency, ManualClock, Money};
 use bankgate_sandbox::Sandbox;
@@ -180,14 +180,22 @@ impl BackOffice for WithoutFeed {
     }
 }
 
-#[tokio::test]
-async fn a_back_office_without_a_feed_has_its_customers_refreshed_on_schedule() {
-    for engine in engines() {
-        // Both back offices over HTTP; sandbox-a answers that it has no change feed.
+/// sandbox-a and sandbox-b served over HTTP, each on a database of its own on `engine`.
+struct RemoteSandboxes {
+    servers: Vec<(String, BackOfficeServer)>,
+    sandboxes: Vec<Arc<Sandbox>>,
+    databases: Vec<TestDatabase>,
+}
+
+impl RemoteSandboxes {
+    /// With `a_without_feed`, sandbox-a answers that it has no change feed.
+    async fn start(engine: Engine, a_without_feed: bool) -> RemoteSandboxes {
         let clock = ManualClock::new(START);
-        let mut servers = Vec::new();
-        let mut databases = Vec::new();
-        let mut sandboxes = Vec::new();
+        let mut remote = RemoteSandboxes {
+            servers: Vec::new(),
+            sandboxes: Vec::new(),
+            databases: Vec::new(),
+        };
         for id in ["sandbox-a", "sandbox-b"] {
             let database = TestDatabase::create(engine).await;
             let db = Db::connect(&database.url, &DbOptions::default())
@@ -199,7 +207,7 @@ async fn a_back_office_without_a_feed_has_its_customers_refreshed_on_schedule() 
                     .await
                     .unwrap(),
             );
-            let served: Arc<dyn BackOffice> = if id.as_str() == "sandbox-a" {
+            let served: Arc<dyn BackOffice> = if a_without_feed && id.as_str() == "sandbox-a" {
                 Arc::new(WithoutFeed(sandbox.clone()))
             } else {
                 sandbox.clone()
@@ -207,16 +215,34 @@ async fn a_back_office_without_a_feed_has_its_customers_refreshed_on_schedule() 
             let server = BackOfficeServer::start("127.0.0.1:0".parse().unwrap(), served, None)
                 .await
                 .unwrap();
-            servers.push((id.to_string(), server));
-            databases.push(database);
-            sandboxes.push(sandbox);
+            remote.servers.push((id.to_string(), server));
+            remote.databases.push(database);
+            remote.sandboxes.push(sandbox);
         }
-        let urls: BTreeMap<String, String> = servers
+        remote
+    }
+
+    fn urls(&self) -> BTreeMap<String, String> {
+        self.servers
             .iter()
             .map(|(id, server)| (id.clone(), server.url()))
-            .collect();
+            .collect()
+    }
+
+    async fn stop(self) {
+        for (_, server) in self.servers {
+            server.stop().await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_back_office_without_a_feed_has_its_customers_refreshed_on_schedule() {
+    for engine in engines() {
+        // Both back offices over HTTP; sandbox-a answers that it has no change feed.
+        let remote = RemoteSandboxes::start(engine, true).await;
         let app = TestApp::start_with(engine, |c| {
-            c.back_offices = urls;
+            c.back_offices = remote.urls();
             c.change_feed_poll_ms = 20;
             c.back_office_refresh_secs = 300;
         })
@@ -228,7 +254,7 @@ async fn a_back_office_without_a_feed_has_its_customers_refreshed_on_schedule() 
         let mut stream = app.events(&demo.token, None).await;
 
         let usd = Currency::parse("USD").unwrap();
-        sandboxes[0]
+        remote.sandboxes[0]
             .deposit(
                 &account_ref,
                 &Deposit {
@@ -251,8 +277,76 @@ async fn a_back_office_without_a_feed_has_its_customers_refreshed_on_schedule() 
         )
         .await;
         app.stop().await;
-        for (_, server) in servers {
-            server.stop().await.unwrap();
-        }
+        remote.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_change_that_commits_after_later_ones_is_still_applied() {
+    // Only PostgreSQL numbers a change before it commits, so only there can a later one overtake it.
+    for engine in engines().into_iter().filter(|e| *e == Engine::Postgres) {
+        let remote = RemoteSandboxes::start(engine, false).await;
+        let app = TestApp::start_with(engine, |c| {
+            c.back_offices = remote.urls();
+            c.change_feed_poll_ms = 20;
+        })
+        .await;
+        let (demo, demo2) = (app.demo.clone(), app.demo2.clone());
+        let ids = app.demo_objects(&demo).await;
+        let other = app.demo_objects(&demo2).await;
+        let checking = app.account(&demo, &ids.checking).await;
+        let other_ref = app.account(&demo2, &other.checking).await["accountIdBO"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut stream = app.events(&demo.token, None).await;
+        let mut other_stream = app.events(&demo2.token, None).await;
+
+        // A change at sandbox-a takes its feed number and stays uncommitted...
+        let sandbox_db = Db::connect(&remote.databases[0].url, &DbOptions::default())
+            .await
+            .unwrap();
+        let mut slow = sandbox_db.write().begin().await.unwrap();
+        let account_id = checking["accountIdBO"].as_str().unwrap();
+        sqlx::query("UPDATE sbx_accounts SET name = 'Travel fund' WHERE id = $1")
+            .bind(account_id)
+            .execute(&mut *slow)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO sbx_changes (customer_id, kind, object_id, created_at) \
+             SELECT customer_id, 'account', id, 0 FROM sbx_accounts WHERE id = $1",
+        )
+        .bind(account_id)
+        .execute(&mut *slow)
+        .await
+        .unwrap();
+        // ...while a later one commits: it is applied once the gap has been waited out.
+        let usd = Currency::parse("USD").unwrap();
+        remote.sandboxes[0]
+            .deposit(
+                &BoRef(other_ref),
+                &Deposit {
+                    amount: Money::new(1_000, usd),
+                    narrative: "Gift".to_owned(),
+                    value_at: app.clock.now(),
+                },
+                &IdempotencyKey("test-gift".to_owned()),
+            )
+            .await
+            .unwrap();
+        expect_credit(&mut other_stream, &other.checking, 1_010.0, "Gift", 10.0).await;
+
+        // The first change commits late: it is applied all the same.
+        slow.commit().await.unwrap();
+        let renamed = stream
+            .expect_where("accounts", |d| d["accounts"][0]["name"] == "Travel fund")
+            .await;
+        assert_eq!(
+            renamed.data["accounts"][0]["AFiAccountId"],
+            ids.checking.as_str()
+        );
+        app.stop().await;
+        remote.stop().await;
     }
 }

@@ -105,42 +105,84 @@ pub(crate) async fn append_events(
     events: &[(EventKind, &str)],
     at: i64,
 ) -> Result<i64> {
+    let events: Vec<(&UserId, EventKind, &str)> = events
+        .iter()
+        .map(|(kind, subject)| (user, *kind, *subject))
+        .collect();
+    let lasts = append_events_of_users(conn, engine, &events, at).await?;
+    Ok(lasts.get(user.as_str()).copied().unwrap_or(0))
+}
+
+/// Appends events of several users inside the caller's transaction: each user's counter moves once, in
+/// one statement that takes the counters in user order (so two such appends never wait on each other in
+/// a cycle), and all the events go in one insert. `events` must be sorted by user; each user's keep their
+/// order. Empty is fine. Each user's last event number afterwards.
+pub(crate) async fn append_events_of_users(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    events: &[(&UserId, EventKind, &str)],
+    at: i64,
+) -> Result<std::collections::HashMap<String, i64>> {
     if events.is_empty() {
-        return Ok(0);
+        return Ok(Default::default());
     }
-    let count = events.len() as i64;
-    let (last,): (i64,) = query_as(
-        "INSERT INTO event_cursors (user_id, last_seq) VALUES ($1, $2) ON CONFLICT (user_id) \
-         DO UPDATE SET last_seq = event_cursors.last_seq + excluded.last_seq RETURNING last_seq",
-    )
-    .bind(user.as_str())
-    .bind(count)
-    .fetch_one(&mut *conn)
-    .await?;
+    let users: Vec<(&UserId, i64)> = events
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|same| (same[0].0, same.len() as i64))
+        .collect();
+    let values: Vec<String> = (0..users.len())
+        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "INSERT INTO event_cursors (user_id, last_seq) VALUES {} ON CONFLICT (user_id) \
+         DO UPDATE SET last_seq = event_cursors.last_seq + excluded.last_seq RETURNING user_id, last_seq",
+        values.join(", ")
+    );
+    let mut upsert = query_as::<Any, (String, i64)>(&sql);
+    for (user, count) in &users {
+        upsert = upsert.bind(user.as_str()).bind(*count);
+    }
+    let lasts: std::collections::HashMap<String, i64> =
+        upsert.fetch_all(&mut *conn).await?.into_iter().collect();
     let rows: Vec<String> = (0..events.len())
         .map(|i| {
-            let p = 3 + 3 * i;
-            format!("($1, ${p}, ${}, ${}, $2)", p + 1, p + 2)
+            let p = 2 + 4 * i;
+            format!("(${}, ${}, ${}, ${}, $1)", p, p + 1, p + 2, p + 3)
         })
         .collect();
     let sql = format!(
         "INSERT INTO events (user_id, seq, kind, subject, created_at) VALUES {}",
         rows.join(", ")
     );
-    let mut insert = query(&sql).bind(user.as_str()).bind(at);
-    for (i, (kind, subject)) in events.iter().enumerate() {
-        let seq = last - count + 1 + i as i64;
-        insert = insert.bind(seq).bind(kind.as_str()).bind(*subject);
+    let mut insert = query(&sql).bind(at);
+    let mut next = 0;
+    for (user, count) in &users {
+        let last = *lasts
+            .get(user.as_str())
+            .ok_or(crate::StoreError::Missing("event counter"))?;
+        for (i, (_, kind, subject)) in events[next..next + *count as usize].iter().enumerate() {
+            let seq = last - count + 1 + i as i64;
+            insert = insert
+                .bind(user.as_str())
+                .bind(seq)
+                .bind(kind.as_str())
+                .bind(*subject);
+        }
+        next += *count as usize;
     }
     insert.execute(&mut *conn).await?;
     if engine == Engine::Postgres {
-        query("SELECT pg_notify($1, $2)")
-            .bind(EVENTS_CHANNEL)
-            .bind(user.as_str())
-            .execute(&mut *conn)
-            .await?;
+        let calls: Vec<String> = (0..users.len())
+            .map(|i| format!("pg_notify($1, ${})", i + 2))
+            .collect();
+        let sql = format!("SELECT {}", calls.join(", "));
+        let mut notify = query(&sql).bind(EVENTS_CHANNEL);
+        for (user, _) in &users {
+            notify = notify.bind(user.as_str());
+        }
+        notify.execute(&mut *conn).await?;
     }
-    Ok(last)
+    Ok(lasts)
 }
 
 impl Store {

@@ -9,12 +9,14 @@ use bankgate_backoffice::{BoTransaction, TransactionQuery};
 use bankgate_domain::ids::{AccountId, BoRef, CardId, OperationId, TransactionId, UserId};
 use bankgate_store::{StoredAccount, StoredTransaction, TransactionAnnotations};
 use std::collections::HashMap;
-use time::{Date, Duration};
+use time::{Date, Duration, OffsetDateTime};
 
 /// `transactions/latest` returns at most this many...
 const LATEST_LIMIT: u32 = 30;
 /// ...and nothing older than this.
 const LATEST_MAX_AGE: Duration = Duration::days(365);
+/// The most transactions recorded at once when following a back office's changes.
+const SINCE_LIMIT: u32 = 1_000;
 const MAX_LABELS: usize = 50;
 const MAX_LABEL_LEN: usize = 64;
 const MAX_COMMENT_LEN: usize = 1000;
@@ -134,16 +136,18 @@ impl Services {
         Ok(())
     }
 
-    /// Records every transaction of the account valued from `from` to `to` (both days) as its back
-    /// office reports them, without answering anything.
-    pub(super) async fn record_transactions_between(
+    /// Records the account's transactions valued at or after `since` as its back office reports them
+    /// (up to [`SINCE_LIMIT`] of the newest), without answering anything.
+    pub(super) async fn record_transactions_since(
         &self,
         user: &UserId,
         account: &StoredAccount,
-        from: Date,
-        to: Date,
+        since: OffsetDateTime,
     ) -> Result<()> {
-        let query = TransactionQuery::Range { from, to };
+        let query = TransactionQuery::Latest {
+            limit: SINCE_LIMIT,
+            since,
+        };
         self.fetch_transactions(user, account, query).await?;
         Ok(())
     }

@@ -2,8 +2,9 @@
 //! the user sees in their undo queue, `accounts` when a hold moved an account's available balance.
 
 use super::JobRecord;
-use crate::events::{append_events, EventKind};
+use crate::events::{append_events, append_events_of_users, EventKind};
 use crate::{Result, Store};
+use bankgate_domain::ids::UserId;
 use sqlx::{Any, Transaction};
 
 impl Store {
@@ -43,20 +44,11 @@ impl Store {
     ) -> Result<()> {
         let mut undoable: Vec<&JobRecord> = jobs.iter().filter(|j| j.undo_id.is_some()).collect();
         undoable.sort_by(|a, b| a.user_id.as_str().cmp(b.user_id.as_str()));
-        for same_user in undoable.chunk_by(|a, b| a.user_id == b.user_id) {
-            let events: Vec<(EventKind, &str)> = same_user
-                .iter()
-                .map(|j| (EventKind::Undo, j.id.as_str()))
-                .collect();
-            append_events(
-                &mut tx,
-                self.db.engine(),
-                &same_user[0].user_id,
-                &events,
-                at,
-            )
-            .await?;
-        }
+        let events: Vec<(&UserId, EventKind, &str)> = undoable
+            .iter()
+            .map(|j| (&j.user_id, EventKind::Undo, j.id.as_str()))
+            .collect();
+        append_events_of_users(&mut tx, self.db.engine(), &events, at).await?;
         tx.commit().await?;
         for same_user in undoable.chunk_by(|a, b| a.user_id == b.user_id) {
             self.announce(&same_user[0].user_id);

@@ -8,47 +8,30 @@
 //! Applying an entry twice changes nothing the second time (a copy that did not change appends no event),
 //! so a pass cut off before it saved its position is simply repeated. Entries are applied in number
 //! order; a feed whose numbers show a gap (a change still committing on the back office's side) is
-//! applied up to the gap, and past it only once the gap has lasted [`GAP_PATIENCE`].
+//! applied up to the gap, and past it once the gap has lasted [`GAP_PATIENCE`]. The numbers passed over
+//! are still looked for, one by one, for [`LATE_ENTRY_WATCH`]: a change that commits late is applied
+//! when it shows up, and only a number that never does (a rolled-back change) is given up.
+
+mod order;
+
+pub use order::{Following, GAP_PATIENCE, LATE_ENTRY_WATCH};
 
 use super::{Entity, Result, ServiceError, Services};
-use bankgate_backoffice::{BoChange, ChangedObject};
+use bankgate_backoffice::ChangedObject;
 use bankgate_domain::ids::{BackOfficeId, BoRef, UserId};
 use bankgate_store::FeedPosition;
-use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use order::{distinct_objects, in_order};
+use std::time::Instant;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// Feed entries read at once.
 pub const FEED_BATCH: u32 = 200;
-/// How long a gap in a feed's numbers is waited for before it is taken for a rolled-back change.
-pub const GAP_PATIENCE: Duration = Duration::from_secs(10);
+/// How far a back office's clock may run behind the times its feed gives.
+const CLOCK_GRACE: time::Duration = time::Duration::minutes(1);
 /// Customers refreshed per page of a scheduled refresh (the lease is renewed between pages).
 const REFRESH_PAGE: u32 = 100;
-
-/// What a node's follower remembers between passes: the gaps seen in feeds (the first missing number
-/// and when it was first seen), and the back offices found to offer no feed after all (one reached over
-/// HTTP answers that it does not).
-#[derive(Debug, Default)]
-pub struct Following {
-    gaps: HashMap<BackOfficeId, (i64, Instant)>,
-    without_feed: HashSet<BackOfficeId>,
-}
-
-impl Following {
-    /// Whether the gap before number `missing` of `back_office` has lasted long enough to pass.
-    fn waited_out(&mut self, back_office: &BackOfficeId, missing: i64) -> bool {
-        match self.gaps.get(back_office) {
-            Some(&(seq, since)) if seq == missing => since.elapsed() >= GAP_PATIENCE,
-            _ => {
-                self.gaps
-                    .insert(back_office.clone(), (missing, Instant::now()));
-                false
-            }
-        }
-    }
-}
 
 /// What one pass over a back office did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -103,6 +86,7 @@ impl Services {
         position: FeedPosition,
         following: &mut Following,
     ) -> Result<Option<FollowPass>> {
+        let late = self.apply_late_entries(back_office, following).await?;
         let after = position.last_seq;
         let read = self
             .read_back_office(
@@ -118,10 +102,15 @@ impl Services {
         };
         let more = changes.len() == FEED_BATCH as usize;
         let (ready, upto) = in_order(back_office, after, changes, following);
+        let mut leased_at = Instant::now();
         for (customer, object, since) in distinct_objects(&ready) {
-            // A long pass keeps its lease, and stops (applying nothing more) once another node has it.
-            if self.lease_feed(back_office).await?.is_none() {
-                return Ok(Some(FollowPass::default()));
+            // A long pass renews its lease as a third of it runs out, and stops (applying nothing
+            // more) once another node has it.
+            if leased_at.elapsed() > self.settings.job_lease / 3 {
+                if self.lease_feed(back_office).await?.is_none() {
+                    return Ok(Some(FollowPass::default()));
+                }
+                leased_at = Instant::now();
             }
             match self
                 .apply_change(back_office, customer, object, since)
@@ -144,9 +133,67 @@ impl Services {
                 .await?;
         }
         Ok(Some(FollowPass {
-            applied: ready.len(),
+            applied: late + ready.len(),
             more: more && upto > after,
         }))
+    }
+
+    /// Looks for the numbers of `back_office`'s feed passed over in a gap: applies those whose change has
+    /// committed since, and gives up those watched for [`LATE_ENTRY_WATCH`]. How many it applied.
+    async fn apply_late_entries(
+        &self,
+        back_office: &BackOfficeId,
+        following: &mut Following,
+    ) -> Result<usize> {
+        let Some(watched) = following.late.remove(back_office) else {
+            return Ok(0);
+        };
+        let mut applied = 0;
+        let mut still_missing = Vec::new();
+        let mut pending = watched.into_iter();
+        while let Some((seq, since)) = pending.next() {
+            let read = self
+                .read_back_office(
+                    back_office,
+                    "changes.since",
+                    Entity::Account,
+                    |bo| async move { bo.require_changes()?.changes_since(seq - 1, 1).await },
+                )
+                .await;
+            let found = match read {
+                Ok(found) => found,
+                Err(e) => {
+                    still_missing.push((seq, since));
+                    still_missing.extend(pending);
+                    following.late.insert(back_office.clone(), still_missing);
+                    return Err(e);
+                }
+            };
+            match found.first() {
+                Some(change) if change.seq == seq => {
+                    let applying = self
+                        .apply_change(
+                            back_office,
+                            &change.customer_id_bo,
+                            &change.object,
+                            change.at,
+                        )
+                        .await;
+                    if let Err(e) = applying {
+                        tracing::warn!(%back_office, seq, error = %e, "a late back-office change was skipped");
+                    }
+                    applied += 1;
+                }
+                // Not there yet: looked for again on the next pass.
+                _ if since.elapsed() < LATE_ENTRY_WATCH => still_missing.push((seq, since)),
+                // Long gone: a change that was rolled back.
+                _ => {}
+            }
+        }
+        if !still_missing.is_empty() {
+            following.late.insert(back_office.clone(), still_missing);
+        }
+        Ok(applied)
     }
 
     /// Records what one entry names as the back office now reports it.
@@ -196,11 +243,10 @@ impl Services {
             .store
             .record_accounts(user, back_office, &[fresh], self.clock.now())
             .await?;
-        let today = self.clock.now().date();
-        let from = since.date().min(today);
+        // The back office's clock may run a little behind bankgate's.
+        let since = since - CLOCK_GRACE;
         for stored in recorded {
-            self.record_transactions_between(user, &stored, from, today)
-                .await?;
+            self.record_transactions_since(user, &stored, since).await?;
         }
         Ok(())
     }
@@ -292,45 +338,6 @@ impl Services {
         }
         Ok(())
     }
-}
-
-/// The entries that can be applied now, in order, and the number up to which the feed is then applied:
-/// everything before the first gap that has not yet been waited out.
-fn in_order(
-    back_office: &BackOfficeId,
-    after: i64,
-    changes: Vec<BoChange>,
-    following: &mut Following,
-) -> (Vec<BoChange>, i64) {
-    let mut upto = after;
-    let mut ready = Vec::with_capacity(changes.len());
-    for change in changes {
-        if change.seq <= upto {
-            continue;
-        }
-        if change.seq != upto + 1 && !following.waited_out(back_office, upto + 1) {
-            break;
-        }
-        upto = change.seq;
-        ready.push(change);
-    }
-    (ready, upto)
-}
-
-/// Each object the entries name, once, in the order first named, with its first change's time: its
-/// latest state covers them all.
-fn distinct_objects(changes: &[BoChange]) -> Vec<(&BoRef, &ChangedObject, OffsetDateTime)> {
-    let mut seen: Vec<(&BoRef, &ChangedObject, OffsetDateTime)> = Vec::new();
-    for change in changes {
-        let known = seen.iter_mut().find(|(customer, object, _)| {
-            *customer == &change.customer_id_bo && *object == &change.object
-        });
-        match known {
-            Some(entry) => entry.2 = entry.2.min(change.at),
-            None => seen.push((&change.customer_id_bo, &change.object, change.at)),
-        }
-    }
-    seen
 }
 
 /// Starts this node's follower of every back office: a pass over each every `change_feed_poll`, at once
