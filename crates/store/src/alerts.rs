@@ -11,7 +11,8 @@ use crate::{Result, Store};
 use bankgate_backoffice::{BoAccount, BoTransaction};
 use bankgate_db::Engine;
 use bankgate_domain::alerts::{
-    min_amount_of, transaction_notice, AlertNotice, AlertType, TransactionFacts, ALERTS_SENDER,
+    min_amount_of, transaction_notice, AlertNotice, AlertType, SummaryPeriod, TransactionFacts,
+    ALERTS_SENDER,
 };
 use bankgate_domain::ids::{MessageId, UserId};
 use bankgate_domain::time_format::{from_millis, to_millis};
@@ -262,6 +263,28 @@ pub struct AlertOccasion<'a> {
     pub at: OffsetDateTime,
 }
 
+impl<'a> AlertOccasion<'a> {
+    /// A summary report for `period`: its label is the occasion.
+    pub fn summary(
+        user: &'a UserId,
+        alert: AlertType,
+        period: &'a SummaryPeriod,
+        at: OffsetDateTime,
+    ) -> Self {
+        AlertOccasion {
+            user,
+            alert,
+            occasion: &period.label,
+            at,
+        }
+    }
+
+    /// `<alertTypeId>:<occasion>`: the same alert on the same occasion is the same message.
+    pub fn dedup_code(&self) -> String {
+        format!("{}:{}", self.alert.id(), self.occasion)
+    }
+}
+
 /// Stores an alert's message (from [`ALERTS_SENDER`]) inside the caller's transaction, unless its
 /// occasion already sent it. True when it was stored.
 async fn insert_alert(
@@ -276,7 +299,7 @@ async fn insert_alert(
         severity: Some("info".to_owned()),
         ..MessageDetails::default()
     };
-    let dedup_code = format!("{}:{}", alert.alert.id(), alert.occasion);
+    let dedup_code = alert.dedup_code();
     let message = NewMessage {
         id: MessageId::generate(),
         user: alert.user,

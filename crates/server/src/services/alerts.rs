@@ -94,7 +94,7 @@ impl Services {
                 for (user, set_at) in &users {
                     // Turned on after the period ended: its first summary is the next one. One
                     // already sent (by this node or another) is not worked out again.
-                    let code = summary_code(alert, &period);
+                    let code = AlertOccasion::summary(user, alert, &period, now).dedup_code();
                     if *set_at >= period.end
                         || self.store.message_sent(user, ALERTS_SENDER, &code).await?
                     {
@@ -153,19 +153,9 @@ impl Services {
             }
         }
         let notice = summary_notice(alert, period, &summaries);
-        let occasion = AlertOccasion {
-            user,
-            alert,
-            occasion: &period.label,
-            at: self.clock.now(),
-        };
+        let occasion = AlertOccasion::summary(user, alert, period, self.clock.now());
         Ok(self.store.send_alert(&occasion, notice).await?)
     }
-}
-
-/// The dedup code of a summary: `<alertTypeId>:<period>`.
-fn summary_code(alert: AlertType, period: &SummaryPeriod) -> String {
-    format!("{}:{}", alert.id(), period.label)
 }
 
 /// Parameters must be a JSON object (`{}` clears them), small, with a readable `minAmount` if any.
