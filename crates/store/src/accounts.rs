@@ -6,6 +6,7 @@ use crate::json::{from_text, to_text};
 use crate::{AccountPrefs, Result, Store, StoredAccount};
 use bankgate_backoffice::BoAccount;
 use bankgate_domain::ids::{AccountId, BackOfficeId, BoRef, UserId};
+use bankgate_domain::time_format::to_millis;
 use sqlx::{query, query_as};
 use time::OffsetDateTime;
 
@@ -48,6 +49,7 @@ impl Store {
                 Ok(Incoming {
                     id_bo: a.id_bo.0.clone(),
                     data: to_text(a)?,
+                    version: to_millis(a.updated_at),
                     extras: vec![],
                 })
             })
@@ -59,11 +61,12 @@ impl Store {
             .iter()
             .zip(recorded)
             .map(|(account, row)| {
+                let object = row.object(account)?;
                 Ok(StoredAccount {
                     id: AccountId::from_trusted(row.id),
                     user_id: user.clone(),
                     back_office_id: back_office.clone(),
-                    account: account.clone(),
+                    account: object,
                     prefs: from_text(&row.user_data)?,
                     refreshed_at: at,
                 })

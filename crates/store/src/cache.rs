@@ -8,10 +8,15 @@
 //! Whether data changed is judged against what this node last saw (its memo, or the rows it read): on
 //! several nodes two may both see the same change and both append an event for it. That is harmless (an
 //! event names the object, which is sent as it then stands); missing one would not be.
+//!
+//! Copies are ordered by the back office's own version of each object (when it last changed there), not
+//! by when bankgate happened to write them: a snapshot read earlier but written later (a slow read on one
+//! node racing the change feed on another) is refused rather than put back over a newer one, and the
+//! caller gets the newer copy. See [`VERSION_TRUST_MS`] for a back office whose clock steps back.
 
 use crate::alerts::NewLine;
 use crate::events::{append_events, EventKind};
-use crate::{Result, Store, REFRESH_REWRITE_MS};
+use crate::{Result, Store, REFRESH_REWRITE_MS, VERSION_TRUST_MS};
 use bankgate_domain::ids::{BackOfficeId, UserId};
 use bankgate_domain::time_format::{from_millis, to_millis};
 use sqlx::{query, query_as, Any, Row};
@@ -49,6 +54,8 @@ pub(crate) enum Extra {
 pub(crate) struct Incoming {
     pub id_bo: String,
     pub data: String,
+    /// The back office's version of the object: when it last changed there (ms).
+    pub version: i64,
     pub extras: Vec<Extra>,
 }
 
@@ -56,8 +63,18 @@ pub(crate) struct Incoming {
 pub(crate) struct Recorded {
     pub id: String,
     pub user_data: String,
-    /// This call stored the object for the first time (on any node).
-    pub is_new: bool,
+    /// The data of a newer copy the store already held and kept, refusing the one offered.
+    pub kept: Option<String>,
+}
+
+impl Recorded {
+    /// The object as the store now holds it: the one offered, unless a newer copy was kept.
+    pub fn object<T: serde::de::DeserializeOwned + Clone>(&self, offered: &T) -> Result<T> {
+        match &self.kept {
+            Some(data) => crate::json::from_text(data),
+            None => Ok(offered.clone()),
+        }
+    }
 }
 
 /// An object to upsert: its index in the incoming list, and whether its data differs from the copy seen.
@@ -66,8 +83,35 @@ struct Write {
     changed: bool,
 }
 
-/// A stored copy: bankgate id, data, user data, refreshed_at (ms).
-type Existing = (String, String, String, i64);
+/// What one upsert left in the store.
+struct Upserted {
+    copy: Existing,
+    /// This call stored the object for the first time (on any node).
+    is_new: bool,
+    /// The store held a newer version and kept it.
+    refused: bool,
+}
+
+/// A stored copy as this node last saw it.
+#[derive(Debug, Clone)]
+pub(crate) struct Existing {
+    id: String,
+    data: String,
+    user_data: String,
+    refreshed_at: i64,
+}
+
+impl Existing {
+    /// The same object, confirmed less than [`REFRESH_REWRITE_MS`] before `now`: nothing to write. (The
+    /// data holds the object's back-office version, so a change and its revert differ from this copy.)
+    fn confirms(&self, object: &Incoming, now: i64) -> bool {
+        self.data == object.data && now - self.refreshed_at < REFRESH_REWRITE_MS
+    }
+
+    fn changed_by(&self, object: &Incoming) -> bool {
+        self.data != object.data
+    }
+}
 
 /// Key of a memoized copy: table, back office, back-office id.
 type CopyKey = (&'static str, String, String);
@@ -115,18 +159,16 @@ impl Store {
         let mut to_write = Vec::new();
         for (i, object) in objects.iter().enumerate() {
             match existing.get(&object.id_bo) {
-                Some((id, data, user_data, refreshed))
-                    if *data == object.data && now - refreshed < REFRESH_REWRITE_MS =>
-                {
+                Some(copy) if copy.confirms(object, now) => {
                     recorded.push(Some(Recorded {
-                        id: id.clone(),
-                        user_data: user_data.clone(),
-                        is_new: false,
+                        id: copy.id.clone(),
+                        user_data: copy.user_data.clone(),
+                        kept: None,
                     }));
                 }
                 known => {
                     recorded.push(None);
-                    let changed = known.is_none_or(|(_, data, _, _)| *data != object.data);
+                    let changed = known.is_none_or(|copy| copy.changed_by(object));
                     to_write.push(Write { index: i, changed });
                 }
             }
@@ -135,13 +177,7 @@ impl Store {
             let written = self
                 .upsert_objects(table, user, back_office, objects, &to_write, at)
                 .await?;
-            for (i, row) in to_write.into_iter().map(|w| w.index).zip(written) {
-                let copy = (
-                    row.id.clone(),
-                    objects[i].data.clone(),
-                    row.user_data.clone(),
-                    now,
-                );
+            for (i, (row, copy)) in to_write.into_iter().map(|w| w.index).zip(written) {
                 self.copies
                     .insert(copy_key(table, back_office, &objects[i].id_bo), copy);
                 recorded[i] = Some(row);
@@ -177,10 +213,10 @@ impl Store {
         table: &CacheTable,
         back_office: &BackOfficeId,
         objects: &[Incoming],
-    ) -> Result<HashMap<String, (String, String, String, i64)>> {
+    ) -> Result<HashMap<String, Existing>> {
         let placeholders: Vec<String> = (0..objects.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            "SELECT id_bo, id, data, user_data, refreshed_at FROM {} WHERE back_office_id = $1 AND id_bo IN ({})",
+            "SELECT id_bo, {STORED_COPY} FROM {} WHERE back_office_id = $1 AND id_bo IN ({})",
             table.name,
             placeholders.join(", ")
         );
@@ -190,18 +226,12 @@ impl Store {
         }
         let rows = q.fetch_all(self.db().read()).await?;
         rows.iter()
-            .map(|row| {
-                let existing: Existing = (
-                    row.try_get(1)?,
-                    row.try_get(2)?,
-                    row.try_get(3)?,
-                    row.try_get(4)?,
-                );
-                Ok((row.try_get::<String, _>(0)?, existing))
-            })
+            .map(|row| Ok((row.try_get::<String, _>(0)?, stored_copy(row, 1)?)))
             .collect()
     }
 
+    /// Writes the objects `which` names, each unless the store holds a newer version of it; returns what
+    /// the store holds for each afterwards.
     async fn upsert_objects(
         &self,
         table: &CacheTable,
@@ -210,8 +240,9 @@ impl Store {
         objects: &[Incoming],
         which: &[Write],
         at: OffsetDateTime,
-    ) -> Result<Vec<Recorded>> {
+    ) -> Result<Vec<(Recorded, Existing)>> {
         let sql = upsert_sql(table);
+        let now = to_millis(at);
         let mut tx = self.db().write().begin().await?;
         let mut written = Vec::with_capacity(which.len());
         for write in which {
@@ -223,30 +254,42 @@ impl Store {
                 .bind(back_office.as_str())
                 .bind(object.id_bo.as_str())
                 .bind(object.data.as_str())
-                .bind(to_millis(at));
+                .bind(now)
+                .bind(object.version);
             for extra in &object.extras {
                 q = match extra {
                     Extra::Text(s) => q.bind(s.clone()),
                     Extra::Int(n) => q.bind(*n),
                 };
             }
-            let (id, user_data) = q.fetch_one(&mut *tx).await?;
-            // An existing row keeps its id: getting ours back means the row is new.
-            let is_new = id == new_id;
-            written.push(Recorded {
-                id,
-                user_data,
-                is_new,
-            });
+            let upserted = match q.fetch_optional(&mut *tx).await? {
+                Some((id, user_data)) => Upserted {
+                    // An existing row keeps its id: getting ours back means the row is new.
+                    is_new: id == new_id,
+                    copy: Existing {
+                        id,
+                        data: object.data.clone(),
+                        user_data,
+                        refreshed_at: now,
+                    },
+                    refused: false,
+                },
+                None => Upserted {
+                    copy: stored_copy_of(&mut tx, table, back_office, &object.id_bo).await?,
+                    is_new: false,
+                    refused: true,
+                },
+            };
+            written.push(upserted);
         }
         let changed: Vec<&str> = which
             .iter()
             .zip(&written)
-            .filter(|(write, row)| write.changed || row.is_new)
-            .map(|(_, row)| row.id.as_str())
+            .filter(|(write, row)| !row.refused && (write.changed || row.is_new))
+            .map(|(_, row)| row.copy.id.as_str())
             .collect();
         let events: Vec<(EventKind, &str)> = changed.iter().map(|id| (table.event, *id)).collect();
-        append_events(&mut tx, self.db().engine(), user, &events, to_millis(at)).await?;
+        append_events(&mut tx, self.db().engine(), user, &events, now).await?;
         let alerts = match table.on_new {
             OnNew::Nothing => 0,
             OnNew::SendTransactionAlerts => {
@@ -259,15 +302,57 @@ impl Store {
         if !changed.is_empty() || alerts > 0 {
             self.announce(user);
         }
-        Ok(written)
+        Ok(written
+            .into_iter()
+            .map(|row| {
+                let recorded = Recorded {
+                    id: row.copy.id.clone(),
+                    user_data: row.copy.user_data.clone(),
+                    kept: row.refused.then(|| row.copy.data.clone()),
+                };
+                (recorded, row.copy)
+            })
+            .collect())
     }
+}
+
+/// The columns [`stored_copy`] reads, in its order.
+const STORED_COPY: &str = "id, data, user_data, refreshed_at";
+
+/// A stored copy from a row holding [`STORED_COPY`] from column `first` on.
+fn stored_copy(row: &sqlx::any::AnyRow, first: usize) -> Result<Existing> {
+    Ok(Existing {
+        id: row.try_get(first)?,
+        data: row.try_get(first + 1)?,
+        user_data: row.try_get(first + 2)?,
+        refreshed_at: row.try_get(first + 3)?,
+    })
+}
+
+/// The copy the store holds of one object, read inside the writing transaction.
+async fn stored_copy_of(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    table: &CacheTable,
+    back_office: &BackOfficeId,
+    id_bo: &str,
+) -> Result<Existing> {
+    let sql = format!(
+        "SELECT {STORED_COPY} FROM {} WHERE back_office_id = $1 AND id_bo = $2",
+        table.name
+    );
+    let row = query(&sql)
+        .bind(back_office.as_str())
+        .bind(id_bo)
+        .fetch_one(&mut **tx)
+        .await?;
+    stored_copy(&row, 0)
 }
 
 /// The objects of a write that were stored for the first time, with their account (first extra column).
 fn new_lines<'a>(
     objects: &'a [Incoming],
     which: &[Write],
-    written: &'a [Recorded],
+    written: &'a [Upserted],
 ) -> Vec<NewLine<'a>> {
     which
         .iter()
@@ -277,7 +362,7 @@ fn new_lines<'a>(
             let object = &objects[write.index];
             match object.extras.first() {
                 Some(Extra::Text(account_id)) => Some(NewLine {
-                    id: row.id.as_str(),
+                    id: row.copy.id.as_str(),
                     account_id: account_id.as_str(),
                     data: object.data.as_str(),
                 }),
@@ -294,18 +379,23 @@ fn upsert_sql(table: &CacheTable) -> String {
         .map(|c| format!(", {c}"))
         .collect();
     let extra_vals: String = (0..table.extra_columns.len())
-        .map(|i| format!(", ${}", i + 7))
+        .map(|i| format!(", ${}", i + 8))
         .collect();
     let extra_sets: String = table
         .extra_columns
         .iter()
         .map(|c| format!(", {c} = excluded.{c}"))
         .collect();
+    // A lower version than the stored one is refused (no row comes back) while the stored copy is
+    // younger than VERSION_TRUST_MS.
     format!(
-        "INSERT INTO {t} (id, user_id, back_office_id, id_bo, data, refreshed_at, user_data{extra_cols}) \
-         VALUES ($1, $2, $3, $4, $5, $6, '{{}}'{extra_vals}) \
+        "INSERT INTO {t} (id, user_id, back_office_id, id_bo, data, refreshed_at, bo_version, \
+         user_data{extra_cols}) VALUES ($1, $2, $3, $4, $5, $6, $7, '{{}}'{extra_vals}) \
          ON CONFLICT (back_office_id, id_bo) DO UPDATE SET data = excluded.data, \
-         refreshed_at = excluded.refreshed_at{extra_sets} RETURNING id, user_data",
+         refreshed_at = excluded.refreshed_at, bo_version = excluded.bo_version{extra_sets} \
+         WHERE excluded.bo_version >= {t}.bo_version \
+         OR {t}.refreshed_at < excluded.refreshed_at - {VERSION_TRUST_MS} \
+         RETURNING id, user_data",
         t = table.name
     )
 }

@@ -6,6 +6,7 @@ use crate::json::{from_text, to_text};
 use crate::{CardPrefs, Result, Store, StoredCard};
 use bankgate_backoffice::BoCard;
 use bankgate_domain::ids::{AccountId, BackOfficeId, CardId, UserId};
+use bankgate_domain::time_format::to_millis;
 use sqlx::{query, query_as};
 use time::OffsetDateTime;
 
@@ -50,6 +51,7 @@ impl Store {
                 Ok(Incoming {
                     id_bo: card.id_bo.0.clone(),
                     data: to_text(card)?,
+                    version: to_millis(card.updated_at),
                     extras: vec![Extra::Text(account.as_str().to_owned())],
                 })
             })
@@ -61,12 +63,13 @@ impl Store {
             .iter()
             .zip(recorded)
             .map(|((card, account), row)| {
+                let object = row.object(card)?;
                 Ok(StoredCard {
                     id: CardId::from_trusted(row.id),
                     user_id: user.clone(),
                     account_id: account.clone(),
                     back_office_id: back_office.clone(),
-                    card: card.clone(),
+                    card: object,
                     prefs: from_text(&row.user_data)?,
                     refreshed_at: at,
                 })

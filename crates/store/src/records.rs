@@ -127,3 +127,8 @@ pub struct StoredTransaction {
 /// How long a confirmed-unchanged copy may go without rewriting its `refreshed_at`. Reads stay
 /// write-free on the hot path; a stored `refreshed_at` lags the truth by at most this.
 pub const REFRESH_REWRITE_MS: i64 = 5_000;
+
+/// How long a stored copy's back-office version outranks a lower one offered after it: longer than a
+/// read can take to be stored, and short enough that if a back office's clock steps back, its copies
+/// are accepted again within a minute.
+pub const VERSION_TRUST_MS: i64 = 60_000;

@@ -51,6 +51,7 @@ impl Store {
                 Ok(Incoming {
                     id_bo: t.id_bo.0.clone(),
                     data: to_text(t)?,
+                    version: to_millis(t.completed_at.unwrap_or(t.recorded_at)),
                     extras: vec![
                         Extra::Text(account.as_str().to_owned()),
                         Extra::Int(to_millis(t.value_at)),
@@ -65,12 +66,13 @@ impl Store {
             .iter()
             .zip(recorded)
             .map(|(transaction, row)| {
+                let object = row.object(transaction)?;
                 Ok(StoredTransaction {
                     id: TransactionId::from_trusted(row.id),
                     user_id: user.clone(),
                     account_id: account.clone(),
                     back_office_id: back_office.clone(),
-                    transaction: transaction.clone(),
+                    transaction: object,
                     annotations: from_text(&row.user_data)?,
                     refreshed_at: at,
                 })

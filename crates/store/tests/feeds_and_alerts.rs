@@ -2,45 +2,17 @@
 //! the lease holder) and alert settings (whole catalogue, changes evented once), on every engine.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use bankgate_db::testing::{test_engines, TestDatabase};
-use bankgate_db::{Db, DbOptions};
 use bankgate_domain::alerts::AlertType;
-use bankgate_domain::ids::{BackOfficeId, BoRef, UserId};
-use bankgate_domain::user::UserProfile;
+use bankgate_domain::ids::{BackOfficeId, BoRef};
 use bankgate_store::*;
-use time::macros::datetime;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
-const T0: OffsetDateTime = datetime!(2026-01-05 10:00 UTC);
-
-async fn stores() -> Vec<(Store, TestDatabase)> {
-    let mut stores = Vec::new();
-    for engine in test_engines() {
-        let database = TestDatabase::create(engine).await;
-        let db = Db::connect(&database.url, &DbOptions::default())
-            .await
-            .expect("connect");
-        stores.push((Store::open(db).await.expect("migrate"), database));
-    }
-    stores
-}
-
-async fn user(store: &Store, name: &str) -> UserId {
-    let id = UserId::generate();
-    let new = NewUser {
-        id: id.clone(),
-        user_name: name.into(),
-        password_hash: "hash".into(),
-        profile: UserProfile::default(),
-        created_at: T0,
-    };
-    store.create_user(&new).await.unwrap();
-    id
-}
+mod common;
+use common::*;
 
 #[tokio::test]
 async fn one_node_at_a_time_follows_a_back_office_and_its_position_only_advances() {
-    for (store, _db) in stores().await {
+    with_each_store(|store| async move {
         let office = BackOfficeId::from_trusted("sandbox-a".into());
         let until = T0 + Duration::seconds(60);
         let first = store
@@ -106,12 +78,13 @@ async fn one_node_at_a_time_follows_a_back_office_and_its_position_only_advances
             .await
             .unwrap()
             .is_empty());
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn alert_settings_cover_the_catalogue_and_only_real_changes_are_evented() {
-    for (store, _db) in stores().await {
+    with_each_store(|store| async move {
         let dana = user(&store, "dana").await;
         let settings = store.alert_settings(&dana).await.unwrap();
         assert_eq!(settings.len(), AlertType::ALL.len());
@@ -160,5 +133,6 @@ async fn alert_settings_cover_the_catalogue_and_only_real_changes_are_evented() 
 
         let saved = store.alert_settings(&dana).await.unwrap();
         assert_eq!(saved[0], credit);
-    }
+    })
+    .await;
 }

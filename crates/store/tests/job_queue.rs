@@ -5,75 +5,13 @@
 // Amounts are written as cents grouped like money (`100_00` is 100.00).
 #![allow(clippy::inconsistent_digit_grouping)]
 
-use bankgate_backoffice::{AccountStatus, BoAccount};
-use bankgate_db::testing::{test_engines, TestDatabase};
-use bankgate_db::{Db, DbOptions};
-use bankgate_domain::ids::{AccountId, BackOfficeId, BoRef, OperationId, UserId};
-use bankgate_domain::user::UserProfile;
-use bankgate_domain::{Currency, Money};
+use bankgate_domain::ids::{OperationId, UserId};
 use bankgate_store::*;
 use std::collections::HashSet;
-use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-const T0: OffsetDateTime = datetime!(2026-01-05 10:00 UTC);
-
-/// Two stores on one database, as two nodes would have. SQLite serves one node (its single writer
-/// connection is what makes claims atomic there), so on SQLite both "nodes" share one store.
-async fn with_two_nodes<F, Fut>(test: F)
-where
-    F: Fn(Store, Store) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for engine in test_engines() {
-        let database = TestDatabase::create(engine).await;
-        let connect = || async {
-            Db::connect(&database.url, &DbOptions::default())
-                .await
-                .expect("connect")
-        };
-        let first = Store::open(connect().await).await.expect("migrate");
-        let second = match engine {
-            bankgate_db::Engine::Postgres => Store::open(connect().await).await.expect("migrate"),
-            bankgate_db::Engine::Sqlite => first.clone(),
-        };
-        test(first.clone(), second.clone()).await;
-        first.db().close().await;
-        second.db().close().await;
-    }
-}
-
-async fn user_with_account(store: &Store, name: &str) -> (UserId, AccountId) {
-    let id = UserId::generate();
-    let new = NewUser {
-        id: id.clone(),
-        user_name: name.into(),
-        password_hash: "hash".into(),
-        profile: UserProfile::default(),
-        created_at: T0,
-    };
-    store.create_user(&new).await.unwrap();
-    let account = BoAccount {
-        id_bo: BoRef(format!("acc_{name}")),
-        customer_id_bo: BoRef("cus_1".into()),
-        name: "Checking".into(),
-        type_id: "checking".into(),
-        number_masked: "****1234".into(),
-        routing_number: None,
-        ledger: Money::new(100_00, Currency::USD),
-        available: Money::new(100_00, Currency::USD),
-        status: AccountStatus::Active,
-        is_closed: false,
-        opened_at: T0,
-        updated_at: T0,
-    };
-    let office = BackOfficeId::from_trusted("bo".into());
-    let stored = store
-        .record_accounts(&id, &office, &[account], T0)
-        .await
-        .unwrap();
-    (id, stored[0].id.clone())
-}
+mod common;
+use common::*;
 
 fn job(user: &UserId, due: OffsetDateTime, hold: Option<NewHold>) -> NewJob {
     NewJob {
@@ -88,10 +26,6 @@ fn job(user: &UserId, due: OffsetDateTime, hold: Option<NewHold>) -> NewJob {
         max_attempts: 3,
         hold,
     }
-}
-
-fn usd(cents: i64) -> Money {
-    Money::new(cents, Currency::USD)
 }
 
 async fn queued(store: &Store, job: &NewJob) -> JobRecord {
@@ -209,6 +143,7 @@ async fn only_due_jobs_are_claimed_and_a_lapsed_lease_is_taken_over() {
 async fn holds_are_decided_by_one_guarded_write() {
     with_two_nodes(|a, b| async move {
         let (user, account) = user_with_account(&a, "dana").await;
+        let account = account.id;
         let hold = |store: &Store, cents: i64, position: HoldPosition| {
             let _ = store;
             NewHold {

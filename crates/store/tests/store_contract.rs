@@ -3,111 +3,13 @@
 // Helpers outside #[test] functions panic on setup failures too; that is what a test wants.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use bankgate_backoffice::{AccountStatus, BoAccount, BoCard, BoTransaction, TransactionState};
-use bankgate_db::testing::{test_engines, TestDatabase};
-use bankgate_db::{Db, DbOptions};
-use bankgate_domain::card::Expiry;
-use bankgate_domain::ids::{BackOfficeId, BoRef, DeviceId, UserId};
-use bankgate_domain::mask::MaskedPan;
+use bankgate_domain::ids::{BoRef, DeviceId, UserId};
 use bankgate_domain::user::UserProfile;
-use bankgate_domain::{Currency, Money};
 use bankgate_store::*;
-use time::macros::datetime;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
-const T0: OffsetDateTime = datetime!(2026-01-05 10:00 UTC);
-
-async fn with_each_store<F, Fut>(test: F)
-where
-    F: Fn(Store) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for engine in test_engines() {
-        let database = TestDatabase::create(engine).await;
-        let db = Db::connect(&database.url, &DbOptions::default())
-            .await
-            .expect("connect");
-        let store = Store::open(db).await.expect("migrate");
-        test(store.clone()).await;
-        store.db().close().await;
-    }
-}
-
-async fn user(store: &Store, name: &str) -> UserId {
-    let id = UserId::generate();
-    let new = NewUser {
-        id: id.clone(),
-        user_name: name.into(),
-        password_hash: "hash".into(),
-        profile: UserProfile::default(),
-        created_at: T0,
-    };
-    store.create_user(&new).await.expect("create user");
-    id
-}
-
-fn office(id: &str) -> BackOfficeId {
-    BackOfficeId::from_trusted(id.into())
-}
-
-fn bo_account(id: &str, cents: i64) -> BoAccount {
-    BoAccount {
-        id_bo: BoRef(id.into()),
-        customer_id_bo: BoRef("cus_1".into()),
-        name: "Checking".into(),
-        type_id: "checking".into(),
-        number_masked: "100000******9622".into(),
-        routing_number: Some("084106768".into()),
-        ledger: Money::new(cents, Currency::USD),
-        available: Money::new(cents, Currency::USD),
-        status: AccountStatus::Active,
-        is_closed: false,
-        opened_at: T0,
-        updated_at: T0,
-    }
-}
-
-fn bo_card(id: &str, account: &str) -> BoCard {
-    BoCard {
-        id_bo: BoRef(id.into()),
-        account_id_bo: BoRef(account.into()),
-        customer_id_bo: BoRef("cus_1".into()),
-        name_on_card: "DANA DEMO".into(),
-        type_id: "debit".into(),
-        number_masked: MaskedPan::mask("4000001234567899"),
-        currency: Currency::USD,
-        expiry: Expiry {
-            year: 2029,
-            month: 1,
-        },
-        enabled: true,
-        activated: true,
-        closed: false,
-        restrictions: Default::default(),
-        issued_at: T0,
-        updated_at: T0,
-        activated_at: Some(T0),
-    }
-}
-
-fn bo_transaction(id: &str, account: &str, cents: i64, value_at: OffsetDateTime) -> BoTransaction {
-    BoTransaction {
-        id_bo: BoRef(id.into()),
-        account_id_bo: BoRef(account.into()),
-        amount: Money::new(cents, Currency::USD),
-        txn_type: "card_purchase".into(),
-        type_name: "Card purchase".into(),
-        narrative: "Coffee".into(),
-        state: TransactionState::Confirmed,
-        card_id_bo: None,
-        mcc: Some("5814".into()),
-        reference: "ref".into(),
-        fx: None,
-        recorded_at: value_at,
-        value_at,
-        completed_at: Some(value_at),
-    }
-}
+mod common;
+use common::*;
 
 #[tokio::test]
 async fn users_are_unique_by_name_and_keep_their_profile() {
@@ -402,18 +304,13 @@ async fn unchanged_copies_are_not_rewritten_until_they_age() {
 #[tokio::test]
 async fn cards_and_transactions_are_recorded_with_their_account() {
     with_each_store(|store| async move {
-        let dana = user(&store, "dana").await;
+        let (dana, account) = user_with_account(&store, "dana").await;
         let a = office("sandbox-a");
-        let account = store
-            .record_accounts(&dana, &a, &[bo_account("acc_1", 100)], T0)
-            .await
-            .unwrap()
-            .remove(0);
         let cards = store
             .record_cards(
                 &dana,
                 &a,
-                &[(bo_card("cd_1", "acc_1"), account.id.clone())],
+                &[(bo_card("cd_1", "acc_dana"), account.id.clone())],
                 T0,
             )
             .await
@@ -448,7 +345,7 @@ async fn cards_and_transactions_are_recorded_with_their_account() {
         let txns: Vec<_> = days
             .iter()
             .enumerate()
-            .map(|(i, d)| bo_transaction(&format!("tx_{i}"), "acc_1", -100, *d))
+            .map(|(i, d)| bo_transaction(&format!("tx_{i}"), "acc_dana", -100, *d))
             .collect();
         let recorded = store
             .record_transactions(&dana, &account.id, &a, &txns, T0)
