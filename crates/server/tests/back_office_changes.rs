@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use bankgate::services::back_office_changes::Following;
 use bankgate_backoffice::{
     AccountsApi, AuthorizationOutcome, AuthorizationRequest, BackOffice, BackOfficeError,
-    CardAuthorizationApi, CardsApi, CustomersApi, Deposit, IdempotencyKey, PaymentsApi, RatesApi,
-    TransfersApi,
+    CardAuthorizationApi, CardsApi, CustomersApi, Deposit, IdempotencyKey, IssueCard, PaymentsApi,
+    RatesApi, TransfersApi,
 };
 use bankgate_backoffice_http::BackOfficeServer;
 use bankgate_db::testing::TestDatabase;
@@ -124,6 +124,27 @@ async fn a_credit_and_a_purchase_made_at_the_back_office_are_recorded_and_pushed
         );
         let latest = app.latest(&demo, &ids.checking).await;
         assert!(latest.iter().any(|t| t["amount"] == -19.99), "{latest:?}");
+
+        // A card issued at the back office joins the user's cards: a `cards` event.
+        let issued = office
+            .cards()
+            .unwrap()
+            .issue_card(
+                &account_ref,
+                &IssueCard {
+                    name_on_card: "DANA DEMO".to_owned(),
+                    type_id: "debit".to_owned(),
+                    activated: false,
+                },
+                &IdempotencyKey("test-second-card".to_owned()),
+            )
+            .await
+            .unwrap();
+        let event = stream.expect_one_of(&["cards"]).await;
+        let pushed = &event.data["cards"][0];
+        assert_eq!(pushed["cardIdBO"], issued.id_bo.as_str());
+        assert_eq!(pushed["AFiAccountId"], ids.checking.as_str());
+        assert_eq!(app.cards(&demo).await.len(), 3);
 
         // Applying the feed again (as after a crash before its position was saved) adds no event.
         let user = UserId::parse(&demo.user_id).unwrap();

@@ -22,10 +22,14 @@ async fn each_change_is_pushed_with_its_object_as_it_now_stands() {
             .success();
         let card = ids.checking_card.clone();
         let event = stream
-            .expect_where("cards", |d| d["cards"][0]["AFiCardId"] == card.as_str())
+            .expect_where("card", |d| d["card"]["AFiCardId"] == card.as_str())
             .await;
-        assert_eq!(event.data["cards"][0]["isActive"], false);
-        assert_eq!(event.data["cards"][0]["backOfficeName"], "sandbox-a");
+        assert_eq!(event.data["card"]["isActive"], false);
+        assert_eq!(event.data["card"]["backOfficeName"], "sandbox-a");
+        assert!(
+            event.data.get("cards").is_none(),
+            "one card changed: `card`"
+        );
 
         app.post_json(
             &format!("/accounts/{}", ids.savings),

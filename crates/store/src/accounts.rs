@@ -14,7 +14,8 @@ const ACCOUNTS: CacheTable = CacheTable {
     name: "accounts",
     extra_columns: &[],
     new_id: || AccountId::generate().into_string(),
-    event: EventKind::Accounts,
+    changed_event: EventKind::Accounts,
+    new_event: EventKind::Accounts,
     on_new: OnNew::Nothing,
 };
 

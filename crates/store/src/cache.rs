@@ -30,7 +30,9 @@ pub(crate) struct CacheTable {
     pub extra_columns: &'static [&'static str],
     pub new_id: fn() -> String,
     /// The event a changed copy appends.
-    pub event: EventKind,
+    pub changed_event: EventKind,
+    /// The event a copy stored for the first time appends.
+    pub new_event: EventKind,
     /// What else storing an object for the first time does.
     pub on_new: OnNew,
 }
@@ -282,13 +284,18 @@ impl Store {
             };
             written.push(upserted);
         }
-        let changed: Vec<&str> = which
+        let events: Vec<(EventKind, &str)> = which
             .iter()
             .zip(&written)
             .filter(|(write, row)| !row.refused && (write.changed || row.is_new))
-            .map(|(_, row)| row.copy.id.as_str())
+            .map(|(_, row)| {
+                let kind = match row.is_new {
+                    true => table.new_event,
+                    false => table.changed_event,
+                };
+                (kind, row.copy.id.as_str())
+            })
             .collect();
-        let events: Vec<(EventKind, &str)> = changed.iter().map(|id| (table.event, *id)).collect();
         append_events(&mut tx, self.db().engine(), user, &events, now).await?;
         let alerts = match table.on_new {
             OnNew::Nothing => 0,
@@ -299,7 +306,7 @@ impl Store {
             }
         };
         tx.commit().await?;
-        if !changed.is_empty() || alerts > 0 {
+        if !events.is_empty() || alerts > 0 {
             self.announce(user);
         }
         Ok(written

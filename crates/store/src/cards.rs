@@ -14,7 +14,8 @@ const CARDS: CacheTable = CacheTable {
     name: "cards",
     extra_columns: &["account_id"],
     new_id: || CardId::generate().into_string(),
-    event: EventKind::Cards,
+    changed_event: EventKind::Card,
+    new_event: EventKind::Cards,
     on_new: OnNew::Nothing,
 };
 
@@ -127,7 +128,7 @@ impl Store {
             .await?;
         let found = done.rows_affected() == 1;
         let subjects: &[&str] = if found { &[id.as_str()] } else { &[] };
-        self.commit_with_events(tx, user, EventKind::Cards, subjects, at)
+        self.commit_with_events(tx, user, EventKind::Card, subjects, at)
             .await?;
         self.forget_copies(&CARDS);
         Ok(found)

@@ -29,7 +29,9 @@ pub enum EventKind {
     Session,
     /// An account (its back-office data or the user's flags on it) changed.
     Accounts,
-    /// A card changed.
+    /// One of the user's cards changed (its back-office data or the user's preferences on it).
+    Card,
+    /// The user's cards changed: a card was issued.
     Cards,
     /// A transaction arrived or changed (or the user annotated it).
     Transactions,
@@ -41,11 +43,12 @@ pub enum EventKind {
     Alerts,
 }
 
-const ALL_KINDS: [EventKind; 9] = [
+const ALL_KINDS: [EventKind; 10] = [
     EventKind::Undo,
     EventKind::Messages,
     EventKind::Session,
     EventKind::Accounts,
+    EventKind::Card,
     EventKind::Cards,
     EventKind::Transactions,
     EventKind::Beneficiaries,
@@ -60,6 +63,7 @@ impl EventKind {
             EventKind::Messages => "messages",
             EventKind::Session => "session",
             EventKind::Accounts => "accounts",
+            EventKind::Card => "card",
             EventKind::Cards => "cards",
             EventKind::Transactions => "transactions",
             EventKind::Beneficiaries => "beneficiaries",
@@ -189,13 +193,12 @@ impl Store {
     /// Tells this node's push connections that `user` has new events (after the commit that added them,
     /// or when another node says so).
     pub fn announce(&self, user: &UserId) {
-        // No receiver means no connection is open: nothing to tell.
-        let _ = self.announcements.send(user.clone());
+        self.announcer.announce(user);
     }
 
-    /// Hints of new events, for every user; a push connection keeps those of its own user.
-    pub fn announcements(&self) -> tokio::sync::broadcast::Receiver<UserId> {
-        self.announcements.subscribe()
+    /// Hints that `user` has new events, for one push connection.
+    pub fn announcements(&self, user: &UserId) -> crate::Announcements {
+        self.announcer.subscribe(user)
     }
 
     /// Up to `limit` of the user's events after number `after`, oldest first.

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod alerts;
+mod announce;
 mod beneficiaries;
 mod cache;
 mod cards;
@@ -27,6 +28,7 @@ mod transactions;
 mod users;
 
 pub use alerts::{AlertOccasion, AlertSetting, AlertSettingChange};
+pub use announce::Announcements;
 pub use beneficiaries::{BeneficiaryRecord, NewBeneficiaryRecord};
 pub use events::{EventKind, EventRecord, EVENTS_CHANNEL};
 pub use feeds::FeedPosition;
@@ -73,8 +75,8 @@ pub struct Store {
     /// This node's memo of the last recorded copy of each object, so that refreshing an unchanged object
     /// costs no query (see `cache.rs`).
     copies: std::sync::Arc<cache::CopyMemo>,
-    /// Hints that a user has new events, for this node's push connections (see `events.rs`).
-    announcements: tokio::sync::broadcast::Sender<bankgate_domain::ids::UserId>,
+    /// Hints that a user has new events, for this node's push connections (see `announce.rs`).
+    announcer: std::sync::Arc<announce::Announcer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -93,7 +95,7 @@ impl Store {
         Ok(Store {
             db,
             copies: std::sync::Arc::new(cache::new_copy_memo()),
-            announcements: tokio::sync::broadcast::Sender::new(4096),
+            announcer: Default::default(),
         })
     }
 

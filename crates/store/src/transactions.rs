@@ -14,7 +14,8 @@ const TRANSACTIONS: CacheTable = CacheTable {
     name: "transactions",
     extra_columns: &["account_id", "value_at"],
     new_id: || TransactionId::generate().into_string(),
-    event: EventKind::Transactions,
+    changed_event: EventKind::Transactions,
+    new_event: EventKind::Transactions,
     on_new: OnNew::SendTransactionAlerts,
 };
 

@@ -193,7 +193,7 @@ impl Services {
                 },
                 None => None,
             },
-            EventKind::Cards => match CardId::parse(subject) {
+            EventKind::Card | EventKind::Cards => match CardId::parse(subject) {
                 Some(id) => store
                     .get_card(user, &id)
                     .await?

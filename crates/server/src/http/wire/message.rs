@@ -10,7 +10,7 @@ use super::transaction::TransactionWire;
 use super::user::UserWire;
 use crate::services::push::{PushEvent, PushObject};
 use bankgate_domain::ids::BackOfficeId;
-use bankgate_store::MessageRecord;
+use bankgate_store::{EventKind, MessageRecord};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -86,8 +86,9 @@ pub struct SendMessageBody {
 }
 
 /// One push event: `id` increases with every event of the user; `type` names what changed (`accounts`,
-/// `cards`, `transactions`, `beneficiaries`, `user`, `messages`, `alerts`, `undo`); the changed object
-/// comes as it now stands, in the shape and under the name the contract's own answers use.
+/// `card` (one card changed), `cards` (a card was issued), `transactions`, `beneficiaries`, `user`,
+/// `messages`, `alerts`, `undo`); the changed object comes as it now stands, in the shape and under the
+/// name the contract's own answers use.
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PushEventWire {
@@ -101,6 +102,8 @@ pub struct PushEventWire {
     pub messages: Option<Vec<MessageWire>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accounts: Option<Vec<AccountWire>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardWire>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cards: Option<Vec<CardWire>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,7 +138,11 @@ impl PushEventWire {
             }
             PushObject::Card(card) => {
                 let name = back_office_name(&card.back_office_id);
-                wire.cards = Some(vec![CardWire::new(*card, name)]);
+                let card = CardWire::new(*card, name);
+                match event.kind {
+                    EventKind::Card => wire.card = Some(card),
+                    _ => wire.cards = Some(vec![card]),
+                }
             }
             PushObject::Transaction(view) => {
                 wire.transactions = Some(vec![TransactionWire::from(*view)]);
