@@ -10,7 +10,7 @@ pub mod testing;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 use std::str::FromStr;
 use std::sync::Once;
 use std::time::Duration;
@@ -149,11 +149,27 @@ impl Db {
     }
 }
 
+/// A pooled connection idle longer than this is pinged before it is handed out.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
+
 fn pool_options(options: &DbOptions, max: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
         .acquire_timeout(options.acquire_timeout)
+        // sqlx pings every connection it hands out by default: a round trip to SQLite's worker thread or
+        // to the PostgreSQL server before each query. A
+        // connection in steady use is known good (a broken one fails its query and leaves the pool), so
+        // only one that sat idle is checked.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_IF_IDLE_FOR {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {

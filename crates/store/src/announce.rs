@@ -5,6 +5,7 @@
 
 use bankgate_domain::ids::UserId;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 
@@ -12,6 +13,8 @@ use tokio::sync::watch;
 #[derive(Default)]
 pub(crate) struct Announcer {
     users: Mutex<HashMap<UserId, watch::Sender<()>>>,
+    /// Announcements made so far, for any user: a memo filled by a read that overlapped one is suspect.
+    announced: AtomicU64,
 }
 
 impl Announcer {
@@ -19,11 +22,21 @@ impl Announcer {
         self.users.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Counts an announcement about to be made; see [`Announcer::announced`].
+    pub(crate) fn count(&self) {
+        self.announced.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// Wakes `user`'s connections, if the user has any here.
-    pub(crate) fn announce(&self, user: &UserId) {
+    pub(crate) fn wake(&self, user: &UserId) {
         if let Some(channel) = self.users().get(user) {
             channel.send_replace(());
         }
+    }
+
+    /// Announcements counted so far.
+    pub(crate) fn announced(&self) -> u64 {
+        self.announced.load(Ordering::SeqCst)
     }
 
     pub(crate) fn subscribe(self: &Arc<Self>, user: &UserId) -> Announcements {
@@ -92,8 +105,8 @@ mod tests {
             announcer.subscribe(&user("dana")),
         );
         let mut sam = announcer.subscribe(&user("sam"));
-        announcer.announce(&user("dana"));
-        announcer.announce(&user("dana"));
+        announcer.wake(&user("dana"));
+        announcer.wake(&user("dana"));
         assert!(woken(&mut dana).await && woken(&mut dana_again).await);
         assert!(
             !woken(&mut dana).await,
@@ -111,7 +124,7 @@ mod tests {
         assert_eq!(announcer.users().len(), 1);
         drop(second);
         assert!(announcer.users().is_empty());
-        announcer.announce(&user("dana"));
+        announcer.wake(&user("dana"));
         assert!(announcer.users().is_empty(), "announcing keeps no channel");
     }
 }

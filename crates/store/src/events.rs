@@ -193,7 +193,11 @@ impl Store {
     /// Tells this node's push connections that `user` has new events (after the commit that added them,
     /// or when another node says so).
     pub fn announce(&self, user: &UserId) {
-        self.announcer.announce(user);
+        // Counted, then the user's memos dropped, then the connections woken: a read that overlapped the
+        // change does not keep what it read (see `holds.rs`), and a woken connection reads afresh.
+        self.announcer.count();
+        self.held.remove(user);
+        self.announcer.wake(user);
     }
 
     /// Hints that `user` has new events, for one push connection.

@@ -11,6 +11,10 @@
 //! A hold placed in stand-in (the back office unreachable) also counts against the user's stand-in
 //! exposure in that currency (`stand_in_exposure`), bounded the same way by the configured limit, and
 //! leaves it when the hold is released.
+//!
+//! Every account read shows holds, so each node memoizes each user's held amounts. Every change to a
+//! user's holds appends an event, and every event of the user (on this node, or relayed from another)
+//! drops the memo; its short lifetime covers a relay that lost a notification.
 
 use crate::jobs::Enqueued;
 use crate::{Result, Store, StoreError};
@@ -18,6 +22,18 @@ use bankgate_domain::ids::{AccountId, OperationId, UserId};
 use bankgate_domain::{Currency, Money};
 use sqlx::{query, query_as, AnyConnection};
 use std::collections::HashMap;
+use std::time::Duration;
+
+/// How long a node trusts its memo of a user's holds without an event (see the module header).
+const HELD_MEMO_TTL: Duration = Duration::from_secs(2);
+/// Most users whose holds a node memoizes before starting over.
+const HELD_MEMO_CAPACITY: usize = 100_000;
+
+pub(crate) type HeldMemo = crate::memo::Memo<UserId, HashMap<AccountId, Money>>;
+
+pub(crate) fn new_held_memo() -> HeldMemo {
+    crate::memo::Memo::new(HELD_MEMO_TTL, HELD_MEMO_CAPACITY)
+}
 
 /// The hold a new job places on its source account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +84,20 @@ impl Store {
 
     /// What each of the user's accounts has on hold, for accounts with anything held.
     pub async fn held_amounts(&self, user: &UserId) -> Result<HashMap<AccountId, Money>> {
+        if let Some(held) = self.held.get(user) {
+            return Ok(held);
+        }
+        let before = self.announcer.announced();
+        let held = self.read_held_amounts(user).await?;
+        // An announcement since the read began may be of a change it missed: then it is not kept. Checked
+        // under the memo's lock, which the announcement's removal takes after counting.
+        self.held.insert_if(user.clone(), held.clone(), || {
+            self.announcer.announced() == before
+        });
+        Ok(held)
+    }
+
+    async fn read_held_amounts(&self, user: &UserId) -> Result<HashMap<AccountId, Money>> {
         let rows: Vec<(String, String, i64)> = query_as(
             "SELECT account_id, currency, held_minor FROM account_holds WHERE user_id = $1 AND held_minor > 0",
         )

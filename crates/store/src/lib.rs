@@ -75,6 +75,8 @@ pub struct Store {
     /// This node's memo of the last recorded copy of each object, so that refreshing an unchanged object
     /// costs no query (see `cache.rs`).
     copies: std::sync::Arc<cache::CopyMemo>,
+    /// This node's memo of each user's held amounts, dropped by any event of the user (see `holds.rs`).
+    held: std::sync::Arc<holds::HeldMemo>,
     /// Hints that a user has new events, for this node's push connections (see `announce.rs`).
     announcer: std::sync::Arc<announce::Announcer>,
 }
@@ -95,6 +97,7 @@ impl Store {
         Ok(Store {
             db,
             copies: std::sync::Arc::new(cache::new_copy_memo()),
+            held: std::sync::Arc::new(holds::new_held_memo()),
             announcer: Default::default(),
         })
     }

@@ -40,11 +40,18 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     }
 
     pub fn insert(&self, key: K, value: V) {
+        self.insert_if(key, value, || true);
+    }
+
+    /// Inserts unless `keep` says otherwise, asked while no other call can change the memo.
+    pub fn insert_if(&self, key: K, value: V, keep: impl FnOnce() -> bool) {
         let mut entries = self.lock();
-        if entries.len() >= self.capacity {
-            entries.clear();
+        if keep() {
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+            entries.insert(key, (value, Instant::now()));
         }
-        entries.insert(key, (value, Instant::now()));
     }
 
     pub fn remove(&self, key: &K) {

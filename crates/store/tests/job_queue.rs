@@ -197,6 +197,8 @@ async fn holds_are_decided_by_one_guarded_write() {
                 version: 0
             }
         );
+        // The node's memo of held amounts goes with the change's event.
+        assert_eq!(a.held_amounts(&user).await.unwrap()[&account], usd(75_00));
         let claimed = a
             .claim_due_jobs("a", T0, T0 + Duration::seconds(60), 1)
             .await
@@ -224,6 +226,7 @@ async fn holds_are_decided_by_one_guarded_write() {
                 version: 1
             }
         );
+        assert_eq!(a.held_amounts(&user).await.unwrap()[&account], usd(60_00));
         // An acceptance that read the balance before that execution is told to read again.
         let stale = job(&user, T0, Some(hold(&a, 1_00, position)));
         assert_eq!(a.enqueue_job(&stale).await.unwrap(), Enqueued::StaleBalance);
