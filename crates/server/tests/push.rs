@@ -278,3 +278,33 @@ async fn a_websocket_client_that_never_answers_is_closed() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn an_address_may_have_only_so_many_websockets_waiting_for_their_hello() {
+    use bankgate::services::push::MAX_PENDING_HELLOS_PER_ADDRESS;
+    for engine in engines() {
+        let app = TestApp::start(engine).await;
+        let mut waiting = Vec::new();
+        for _ in 0..MAX_PENDING_HELLOS_PER_ADDRESS {
+            waiting.push(app.socket().await);
+        }
+        let url = format!("{}/socket", app.base.replacen("http://", "ws://", 1));
+        match tokio_tungstenite::connect_async(url.as_str()).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(refused)) => {
+                assert_eq!(refused.status(), 429);
+            }
+            other => panic!(
+                "one more waiting socket was let in: {:?}",
+                other.map(|_| ())
+            ),
+        }
+        // A hello frees the place it waited in (the socket lives on as the user's connection).
+        let hello = json!({ "token": app.demo.token }).to_string();
+        waiting[0].send(Message::Text(hello.into())).await.unwrap();
+        assert_eq!(next_json(&mut waiting[0]).await["type"], "ready");
+        tokio_tungstenite::connect_async(url.as_str())
+            .await
+            .expect("the place was not freed");
+        app.stop().await;
+    }
+}

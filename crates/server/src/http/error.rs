@@ -121,6 +121,11 @@ impl From<ServiceError> for ApiError {
                 "TOO_MANY_CONNECTIONS",
                 format!("at most {limit} push connections per user; close one first"),
             ),
+            E::TooManyPendingHellos { limit } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_CONNECTIONS",
+                format!("at most {limit} WebSockets per address may wait for their hello"),
+            ),
             E::PinWrongLength => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "PIN_WRONG_LENGTH",

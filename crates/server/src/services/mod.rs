@@ -65,6 +65,9 @@ pub enum ServiceError {
     /// The user already has as many push connections open on this node as one user may.
     #[error("too many push connections")]
     TooManyConnections { limit: usize },
+    /// The address already has as many WebSockets waiting for their hello on this node as one may.
+    #[error("too many WebSockets waiting for their hello")]
+    TooManyPendingHellos { limit: usize },
     #[error("the PIN must be sent as exactly 8 characters")]
     PinWrongLength,
     #[error("Invalid PIN")]
@@ -201,7 +204,9 @@ pub struct Services {
     /// Turns true when this node stops: long-lived work (push connections) ends so shutdown can finish.
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Open push connections on this node, per user.
-    pub(crate) push_connections: Arc<push::Connections>,
+    pub(crate) push_connections: Arc<push::Slots<bankgate_domain::ids::UserId>>,
+    /// WebSockets on this node waiting for their hello, per address.
+    pub(crate) push_hellos: Arc<push::Slots<std::net::IpAddr>>,
 }
 
 impl Services {
@@ -221,6 +226,7 @@ impl Services {
             job_wakeup: Arc::default(),
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
             push_connections: Arc::default(),
+            push_hellos: Arc::default(),
         }
     }
 

@@ -23,34 +23,62 @@ pub const KEEP_EVENTS: time::Duration = time::Duration::days(7);
 /// for any person, few enough that a runaway client cannot hold a node's memory.
 pub const MAX_CONNECTIONS_PER_USER: usize = 16;
 
-/// Open push connections on this node, per user.
-#[derive(Debug, Default)]
-pub struct Connections {
-    open: std::sync::Mutex<std::collections::HashMap<UserId, usize>>,
-}
+/// The most WebSockets from one address that may be waiting for their hello at once: a hello takes at
+/// most 10 s, so this bounds what one address can hold open without a token.
+pub const MAX_PENDING_HELLOS_PER_ADDRESS: usize = 64;
 
-/// A user's place among this node's push connections; dropping it (the connection ended) frees it.
+/// Places counted per key on this node (a user's open push connections, an address's WebSockets awaiting
+/// their hello), each freed when its [`Slot`] is dropped.
 #[derive(Debug)]
-pub struct ConnectionSlot {
-    connections: std::sync::Arc<Connections>,
-    user: UserId,
+pub struct Slots<K> {
+    open: std::sync::Mutex<std::collections::HashMap<K, usize>>,
 }
 
-impl Drop for ConnectionSlot {
+impl<K> Default for Slots<K> {
+    fn default() -> Self {
+        Slots {
+            open: Default::default(),
+        }
+    }
+}
+
+impl<K: Eq + std::hash::Hash + Clone> Slots<K> {
+    /// A place for `key`, unless it already holds `limit`.
+    pub fn take(self: &std::sync::Arc<Self>, key: &K, limit: usize) -> Option<Slot<K>> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(key.clone()).or_insert(0);
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(Slot {
+            slots: self.clone(),
+            key: key.clone(),
+        })
+    }
+}
+
+/// One place taken in [`Slots`]; dropping it frees it.
+#[derive(Debug)]
+pub struct Slot<K: Eq + std::hash::Hash> {
+    slots: std::sync::Arc<Slots<K>>,
+    key: K,
+}
+
+impl<K: Eq + std::hash::Hash> Drop for Slot<K> {
     fn drop(&mut self) {
-        let mut open = self
-            .connections
-            .open
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = open.get_mut(&self.user) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.key) {
             *count -= 1;
             if *count == 0 {
-                open.remove(&self.user);
+                open.remove(&self.key);
             }
         }
     }
 }
+
+/// A user's place among this node's push connections.
+pub type ConnectionSlot = Slot<UserId>;
 
 /// The object an event is about, as it now stands.
 #[derive(Debug, Clone)]
@@ -100,19 +128,21 @@ impl Services {
     /// Takes a place for a new push connection of `user`, unless they already have
     /// [`MAX_CONNECTIONS_PER_USER`] open on this node.
     pub fn open_push_connection(&self, user: &UserId) -> Result<ConnectionSlot> {
-        let connections = &self.push_connections;
-        let mut open = connections.open.lock().unwrap_or_else(|e| e.into_inner());
-        let count = open.entry(user.clone()).or_insert(0);
-        if *count >= MAX_CONNECTIONS_PER_USER {
-            return Err(super::ServiceError::TooManyConnections {
+        self.push_connections
+            .take(user, MAX_CONNECTIONS_PER_USER)
+            .ok_or(super::ServiceError::TooManyConnections {
                 limit: MAX_CONNECTIONS_PER_USER,
-            });
-        }
-        *count += 1;
-        Ok(ConnectionSlot {
-            connections: connections.clone(),
-            user: user.clone(),
-        })
+            })
+    }
+
+    /// A place for a WebSocket from `address` that will authenticate with its first message, held until
+    /// that hello is read.
+    pub fn await_push_hello(&self, address: std::net::IpAddr) -> Result<Slot<std::net::IpAddr>> {
+        self.push_hellos
+            .take(&address, MAX_PENDING_HELLOS_PER_ADDRESS)
+            .ok_or(super::ServiceError::TooManyPendingHellos {
+                limit: MAX_PENDING_HELLOS_PER_ADDRESS,
+            })
     }
 
     /// Where a connection of `user` starts: after `last_seen` (the last event id the client has), or,

@@ -12,14 +12,15 @@
 //! stream; WebSocket: close code 4401); a stopping node closes with 1001, and the client reconnects. A
 //! WebSocket client that answers two heartbeats in a row with nothing, or stops reading for 10 s, is
 //! taken for gone (1001). A user may have 16 push connections open on one node; another is refused (429,
-//! or WebSocket close code 4429 after a hello).
+//! or WebSocket close code 4429 after a hello). One address may have 64 WebSockets waiting for their
+//! hello on one node; another handshake is refused (429).
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{Authenticated, TOKEN_HEADER};
+use crate::http::extract::{Authenticated, ClientAddr, TOKEN_HEADER};
 use crate::http::wire::message::PushEventWire;
 use crate::http::AppState;
 use crate::services::auth::Caller;
-use crate::services::push::ConnectionSlot;
+use crate::services::push::{ConnectionSlot, Slot};
 use crate::services::{ServiceError, Services};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -30,6 +31,7 @@ use axum::response::{IntoResponse, Response};
 use futures::Stream;
 use serde::Deserialize;
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -114,9 +116,10 @@ pub async fn events(
 #[utoipa::path(get, path = "/socket", tag = "push",
     responses((status = 101, description = "WebSocket of PushEventWire text frames", body = PushEventWire),
         (status = 401, body = ErrorBody),
-        (status = 429, description = "The user has as many push connections open as one may", body = ErrorBody)))]
+        (status = 429, description = "The user has as many push connections open as one may, or (without a token header) the address as many WebSockets waiting for their hello", body = ErrorBody)))]
 pub async fn socket(
     State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -139,27 +142,32 @@ pub async fn socket(
             }
         };
     };
-    // With a token header the place is taken before upgrading too: too many is a plain 429.
-    let slot = match &caller {
-        Some(caller) => match services.open_push_connection(&caller.user_id) {
-            Ok(slot) => Some(slot),
-            Err(e) => return ApiError::from(e).into_response(),
-        },
-        None => None,
+    // With a token header the place is taken before upgrading too: too many is a plain 429. Without
+    // one, the address holds a place among those waiting for a hello until the hello is read.
+    let opening = match caller {
+        Some(caller) => {
+            services
+                .open_push_connection(&caller.user_id)
+                .map(|slot| Opening::Authenticated {
+                    caller,
+                    slot,
+                    last_seen: last_event_id(&headers),
+                })
+        }
+        None => services
+            .await_push_hello(address)
+            .map(Opening::AwaitingHello),
     };
-    let last_seen = last_event_id(&headers);
+    let opening = match opening {
+        Ok(opening) => opening,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     // Clients only ever send a hello: small buffers keep an idle connection cheap.
     upgrade
         .read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| {
-            let opening = Opening {
-                caller: caller.zip(slot),
-                last_seen,
-            };
-            serve_socket(services, socket, opening)
-        })
+        .on_upgrade(move |socket| serve_socket(services, socket, opening))
 }
 
 fn ready_json(id: i64) -> String {
@@ -181,18 +189,29 @@ struct Hello {
     last_event_id: Option<i64>,
 }
 
-/// A WebSocket as it was upgraded: its caller and their connection place when the `token` header
-/// carried them (else the hello will), and where to resume.
-struct Opening {
-    caller: Option<(Caller, ConnectionSlot)>,
-    last_seen: Option<i64>,
+/// A WebSocket as it was upgraded.
+enum Opening {
+    /// The `token` header named the caller, whose connection place is taken; resume after `last_seen`.
+    Authenticated {
+        caller: Caller,
+        slot: ConnectionSlot,
+        last_seen: Option<i64>,
+    },
+    /// The caller comes in the hello; until it is read, the address holds a place among those waiting.
+    AwaitingHello(Slot<IpAddr>),
 }
 
 async fn serve_socket(services: Services, mut socket: WebSocket, opening: Opening) {
-    let (caller, slot, last_seen) = match opening.caller {
-        Some((caller, slot)) => (caller, slot, opening.last_seen),
-        None => {
-            let Some((caller, last_seen)) = hello(&services, &mut socket).await else {
+    let (caller, slot, last_seen) = match opening {
+        Opening::Authenticated {
+            caller,
+            slot,
+            last_seen,
+        } => (caller, slot, last_seen),
+        Opening::AwaitingHello(waiting) => {
+            let greeted = hello(&services, &mut socket).await;
+            drop(waiting);
+            let Some((caller, last_seen)) = greeted else {
                 return close(socket, SESSION_ENDED, "unauthenticated").await;
             };
             match services.open_push_connection(&caller.user_id) {
