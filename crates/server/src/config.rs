@@ -59,6 +59,10 @@ pub struct Config {
     /// How often an idle push connection (`/events`, `/socket`) gets a heartbeat and its session is
     /// checked, in milliseconds.
     pub push_heartbeat_ms: u64,
+    /// How many WebSockets from one client address may wait for their hello at once on a node. Behind a
+    /// load balancer or proxy every client shares its address: raise this to the number of hellos the
+    /// node should take at once.
+    pub push_pending_hellos_per_address: usize,
     /// How often back offices' change feeds are read for changes made on their side, in milliseconds.
     pub change_feed_poll_ms: u64,
     /// How often the customers of a back office without a change feed are refreshed, in seconds.
@@ -100,6 +104,7 @@ impl Default for Config {
             job_lease_ms: 60_000,
             idempotency_abandon_ms: 60_000,
             push_heartbeat_ms: 15_000,
+            push_pending_hellos_per_address: 64,
             change_feed_poll_ms: 1_000,
             back_office_refresh_secs: 300,
             back_office_deadline_ms: 3_000,
@@ -166,6 +171,9 @@ impl Config {
         }
         if self.idempotency_abandon_ms == 0 || self.push_heartbeat_ms == 0 {
             bail!("idempotency_abandon_ms and push_heartbeat_ms must be positive");
+        }
+        if self.push_pending_hellos_per_address == 0 {
+            bail!("push_pending_hellos_per_address must be positive");
         }
         if self.change_feed_poll_ms == 0 || self.back_office_refresh_secs == 0 {
             bail!("change_feed_poll_ms and back_office_refresh_secs must be positive");
@@ -246,6 +254,7 @@ impl Config {
             job_lease: Duration::from_millis(self.job_lease_ms),
             idempotency_abandon: Duration::from_millis(self.idempotency_abandon_ms),
             push_heartbeat: Duration::from_millis(self.push_heartbeat_ms),
+            push_pending_hellos_per_address: self.push_pending_hellos_per_address,
             change_feed_poll: Duration::from_millis(self.change_feed_poll_ms),
             back_office_refresh: Duration::from_secs(self.back_office_refresh_secs),
             stand_in: crate::services::stand_in::StandInLimits {

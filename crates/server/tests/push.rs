@@ -281,11 +281,10 @@ async fn a_websocket_client_that_never_answers_is_closed() {
 
 #[tokio::test]
 async fn an_address_may_have_only_so_many_websockets_waiting_for_their_hello() {
-    use bankgate::services::push::MAX_PENDING_HELLOS_PER_ADDRESS;
     for engine in engines() {
-        let app = TestApp::start(engine).await;
+        let app = TestApp::start_with(engine, |c| c.push_pending_hellos_per_address = 4).await;
         let mut waiting = Vec::new();
-        for _ in 0..MAX_PENDING_HELLOS_PER_ADDRESS {
+        for _ in 0..4 {
             waiting.push(app.socket().await);
         }
         let url = format!("{}/socket", app.base.replacen("http://", "ws://", 1));

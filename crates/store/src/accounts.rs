@@ -63,13 +63,14 @@ impl Store {
             .zip(recorded)
             .map(|(account, row)| {
                 let object = row.object(account)?;
+                let refreshed_at = row.refreshed_at(at);
                 Ok(StoredAccount {
                     id: AccountId::from_trusted(row.id),
                     user_id: user.clone(),
                     back_office_id: back_office.clone(),
                     account: object,
                     prefs: from_text(&row.user_data)?,
-                    refreshed_at: at,
+                    refreshed_at,
                 })
             })
             .collect()

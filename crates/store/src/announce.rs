@@ -10,11 +10,28 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 
 /// The users this node has push connections for, each with the channel that wakes them.
-#[derive(Default)]
 pub(crate) struct Announcer {
     users: Mutex<HashMap<UserId, watch::Sender<()>>>,
-    /// Announcements made so far, for any user: a memo filled by a read that overlapped one is suspect.
-    announced: AtomicU64,
+    /// Announcements made so far, counted in [`COUNTERS`] shards by user: a memo filled by a read that
+    /// overlapped an announcement of its user (or of one sharing the shard) is suspect.
+    announced: [AtomicU64; COUNTERS],
+}
+
+impl Default for Announcer {
+    fn default() -> Self {
+        Announcer {
+            users: Mutex::default(),
+            announced: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+}
+
+/// Shards of the announcement count: enough that one busy user rarely spoils another's memo.
+const COUNTERS: usize = 64;
+
+fn shard(user: &UserId) -> usize {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    (BuildHasherDefault::<DefaultHasher>::default().hash_one(user) % COUNTERS as u64) as usize
 }
 
 impl Announcer {
@@ -22,9 +39,9 @@ impl Announcer {
         self.users.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Counts an announcement about to be made; see [`Announcer::announced`].
-    pub(crate) fn count(&self) {
-        self.announced.fetch_add(1, Ordering::SeqCst);
+    /// Counts an announcement about to be made for `user`; see [`Announcer::announced`].
+    pub(crate) fn count(&self, user: &UserId) {
+        self.announced[shard(user)].fetch_add(1, Ordering::SeqCst);
     }
 
     /// Wakes `user`'s connections, if the user has any here.
@@ -34,9 +51,9 @@ impl Announcer {
         }
     }
 
-    /// Announcements counted so far.
-    pub(crate) fn announced(&self) -> u64 {
-        self.announced.load(Ordering::SeqCst)
+    /// Announcements counted so far for `user` (and the users sharing its shard).
+    pub(crate) fn announced(&self, user: &UserId) -> u64 {
+        self.announced[shard(user)].load(Ordering::SeqCst)
     }
 
     pub(crate) fn subscribe(self: &Arc<Self>, user: &UserId) -> Announcements {

@@ -65,17 +65,30 @@ pub(crate) struct Incoming {
 pub(crate) struct Recorded {
     pub id: String,
     pub user_data: String,
-    /// The data of a newer copy the store already held and kept, refusing the one offered.
-    pub kept: Option<String>,
+    /// A newer copy the store already held and kept, refusing the one offered.
+    pub kept: Option<Kept>,
+}
+
+/// A stored copy kept over an older one offered: its data and when it was last confirmed (ms).
+pub(crate) struct Kept {
+    data: String,
+    refreshed_at: i64,
 }
 
 impl Recorded {
     /// The object as the store now holds it: the one offered, unless a newer copy was kept.
     pub fn object<T: serde::de::DeserializeOwned + Clone>(&self, offered: &T) -> Result<T> {
         match &self.kept {
-            Some(data) => crate::json::from_text(data),
+            Some(kept) => crate::json::from_text(&kept.data),
             None => Ok(offered.clone()),
         }
+    }
+
+    /// When the object as the store holds it was last confirmed: `at` for the one offered.
+    pub fn refreshed_at(&self, at: OffsetDateTime) -> OffsetDateTime {
+        self.kept
+            .as_ref()
+            .map_or(at, |kept| from_millis(kept.refreshed_at))
     }
 }
 
@@ -315,7 +328,10 @@ impl Store {
                 let recorded = Recorded {
                     id: row.copy.id.clone(),
                     user_data: row.copy.user_data.clone(),
-                    kept: row.refused.then(|| row.copy.data.clone()),
+                    kept: row.refused.then(|| Kept {
+                        data: row.copy.data.clone(),
+                        refreshed_at: row.copy.refreshed_at,
+                    }),
                 };
                 (recorded, row.copy)
             })

@@ -65,6 +65,7 @@ impl Store {
             .zip(recorded)
             .map(|((card, account), row)| {
                 let object = row.object(card)?;
+                let refreshed_at = row.refreshed_at(at);
                 Ok(StoredCard {
                     id: CardId::from_trusted(row.id),
                     user_id: user.clone(),
@@ -72,7 +73,7 @@ impl Store {
                     back_office_id: back_office.clone(),
                     card: object,
                     prefs: from_text(&row.user_data)?,
-                    refreshed_at: at,
+                    refreshed_at,
                 })
             })
             .collect()

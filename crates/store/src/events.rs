@@ -82,7 +82,8 @@ impl EventKind {
 pub struct EventRecord {
     /// Increases with every event of the user.
     pub seq: i64,
-    pub kind: EventKind,
+    /// None for a kind this build does not know (written by a newer one while nodes are upgraded).
+    pub kind: Option<EventKind>,
     /// The id of what changed (an operation, a message, a device).
     pub subject: String,
     pub at: OffsetDateTime,
@@ -195,7 +196,7 @@ impl Store {
     pub fn announce(&self, user: &UserId) {
         // Counted, then the user's memos dropped, then the connections woken: a read that overlapped the
         // change does not keep what it read (see `holds.rs`), and a woken connection reads afresh.
-        self.announcer.count();
+        self.announcer.count(user);
         self.held.remove(user);
         self.announcer.wake(user);
     }
@@ -225,8 +226,7 @@ impl Store {
             .map(|(seq, kind, subject, at)| {
                 Ok(EventRecord {
                     seq,
-                    kind: EventKind::parse(&kind)
-                        .ok_or(crate::StoreError::Invalid("event kind"))?,
+                    kind: EventKind::parse(&kind),
                     subject,
                     at: from_millis(at),
                 })

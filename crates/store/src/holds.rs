@@ -87,12 +87,13 @@ impl Store {
         if let Some(held) = self.held.get(user) {
             return Ok(held);
         }
-        let before = self.announcer.announced();
+        let before = self.announcer.announced(user);
         let held = self.read_held_amounts(user).await?;
-        // An announcement since the read began may be of a change it missed: then it is not kept. Checked
+        // An announcement for the user since the read began may be of a change it missed: then what it
+        // read is not kept. Checked
         // under the memo's lock, which the announcement's removal takes after counting.
         self.held.insert_if(user.clone(), held.clone(), || {
-            self.announcer.announced() == before
+            self.announcer.announced(user) == before
         });
         Ok(held)
     }

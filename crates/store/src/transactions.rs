@@ -68,6 +68,7 @@ impl Store {
             .zip(recorded)
             .map(|(transaction, row)| {
                 let object = row.object(transaction)?;
+                let refreshed_at = row.refreshed_at(at);
                 Ok(StoredTransaction {
                     id: TransactionId::from_trusted(row.id),
                     user_id: user.clone(),
@@ -75,7 +76,7 @@ impl Store {
                     back_office_id: back_office.clone(),
                     transaction: object,
                     annotations: from_text(&row.user_data)?,
-                    refreshed_at: at,
+                    refreshed_at,
                 })
             })
             .collect()

@@ -39,6 +39,7 @@ async fn an_older_snapshot_stored_later_gives_way_to_the_newer_copy() {
             answer[0].account, newer,
             "the caller gets the copy the store kept"
         );
+        assert_eq!(answer[0].refreshed_at, at, "as last confirmed");
         let kept = store
             .get_account(&dana, &stored[0].id)
             .await

@@ -128,7 +128,7 @@ async fn alert_settings_cover_the_catalogue_and_only_real_changes_are_evented() 
             .unwrap();
         assert_eq!(store.last_event(&dana).await.unwrap(), after_both);
         let events = store.events_after(&dana, 0, 10).await.unwrap();
-        assert_eq!(events[0].kind, EventKind::Alerts);
+        assert_eq!(events[0].kind, Some(EventKind::Alerts));
         assert_eq!(events[0].subject, "alert1");
 
         let saved = store.alert_settings(&dana).await.unwrap();

@@ -160,6 +160,8 @@ pub struct ServiceSettings {
     pub stand_in: stand_in::StandInLimits,
     /// How often an idle push connection gets a heartbeat and checks its session.
     pub push_heartbeat: Duration,
+    /// How many WebSockets from one address may wait for their hello at once on this node.
+    pub push_pending_hellos_per_address: usize,
     /// How often back offices' change feeds are read when nothing is pending.
     pub change_feed_poll: Duration,
     /// How often the customers of a back office without a change feed are refreshed.
@@ -183,6 +185,7 @@ impl Default for ServiceSettings {
             idempotency_abandon: Duration::from_secs(60),
             stand_in: stand_in::StandInLimits::default(),
             push_heartbeat: Duration::from_secs(15),
+            push_pending_hellos_per_address: 64,
             change_feed_poll: Duration::from_secs(1),
             back_office_refresh: Duration::from_secs(5 * 60),
         }

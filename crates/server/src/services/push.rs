@@ -23,10 +23,6 @@ pub const KEEP_EVENTS: time::Duration = time::Duration::days(7);
 /// for any person, few enough that a runaway client cannot hold a node's memory.
 pub const MAX_CONNECTIONS_PER_USER: usize = 16;
 
-/// The most WebSockets from one address that may be waiting for their hello at once: a hello takes at
-/// most 10 s, so this bounds what one address can hold open without a token.
-pub const MAX_PENDING_HELLOS_PER_ADDRESS: usize = 64;
-
 /// Places counted per key on this node (a user's open push connections, an address's WebSockets awaiting
 /// their hello), each freed when its [`Slot`] is dropped.
 #[derive(Debug)]
@@ -136,13 +132,13 @@ impl Services {
     }
 
     /// A place for a WebSocket from `address` that will authenticate with its first message, held until
-    /// that hello is read.
+    /// that hello is read. A hello takes at most 10 s, so the limit bounds what one address can hold open
+    /// without a token (`push_pending_hellos_per_address`).
     pub fn await_push_hello(&self, address: std::net::IpAddr) -> Result<Slot<std::net::IpAddr>> {
+        let limit = self.settings.push_pending_hellos_per_address;
         self.push_hellos
-            .take(&address, MAX_PENDING_HELLOS_PER_ADDRESS)
-            .ok_or(super::ServiceError::TooManyPendingHellos {
-                limit: MAX_PENDING_HELLOS_PER_ADDRESS,
-            })
+            .take(&address, limit)
+            .ok_or(super::ServiceError::TooManyPendingHellos { limit })
     }
 
     /// Where a connection of `user` starts: after `last_seen` (the last event id the client has), or,
@@ -173,18 +169,20 @@ impl Services {
         };
         for record in records {
             batch.cursor = record.seq;
-            if record.kind == EventKind::Session {
+            let Some(kind) = record.kind else {
+                // Written by a newer build (nodes are upgraded one at a time): passed over.
+                continue;
+            };
+            if kind == EventKind::Session {
                 batch.session_changed = true;
                 continue;
             }
-            let object = self
-                .pushed_object(user, record.kind, &record.subject)
-                .await?;
+            let object = self.pushed_object(user, kind, &record.subject).await?;
             // An object gone since (pruned) has nothing left to show.
             if let Some(object) = object {
                 batch.events.push(PushEvent {
                     id: record.seq,
-                    kind: record.kind,
+                    kind,
                     at: record.at,
                     object,
                 });

@@ -12,8 +12,8 @@
 //! stream; WebSocket: close code 4401); a stopping node closes with 1001, and the client reconnects. A
 //! WebSocket client that answers two heartbeats in a row with nothing, or stops reading for 10 s, is
 //! taken for gone (1001). A user may have 16 push connections open on one node; another is refused (429,
-//! or WebSocket close code 4429 after a hello). One address may have 64 WebSockets waiting for their
-//! hello on one node; another handshake is refused (429).
+//! or WebSocket close code 4429 after a hello). One address may have `push_pending_hellos_per_address`
+//! (64) WebSockets waiting for their hello on one node; another handshake is refused (429).
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Authenticated, ClientAddr, TOKEN_HEADER};
