@@ -1,7 +1,8 @@
 //! `bankgate-bench`: load generators that print figures.
 //!
 //! * `reads` (against a running bankgate) compares authenticated `GET /accounts` with
-//!   `GET /ping/heartbeat` in one run: requests per second, p50/p99 latency, and the ratio of the two.
+//!   `GET /ping/heartbeat` in one run, the two taking turns: requests per second, p50/p99 latency, and
+//!   the ratio of the two.
 //! * `transfers` and `bank` start their own bankgate in-process on a fresh database (SQLite, or
 //!   PostgreSQL from `BANKGATE_TEST_POSTGRES_URL` with `--engine postgres`) with many customers:
 //!   `transfers` measures transfers per second end to end with a zero undo window, `bank` runs the
@@ -13,17 +14,17 @@
 //!   it did and the audit, and exits non-zero if the audit finds a problem.
 #![forbid(unsafe_code)]
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use bankgate_bench::bank::{run_bank, BankOptions};
 use bankgate_bench::chaos::{run_chaos, ChaosOptions};
 use bankgate_bench::cluster::{Cluster, ClusterOptions};
 use bankgate_bench::push::{run_push, PushOptions};
-use bankgate_bench::stats::percentile;
+use bankgate_bench::reads::{run_reads, ReadOptions};
 use bankgate_bench::transfers::{run_transfers, Route, TransferOptions};
 use bankgate_bench::world::{World, WorldOptions};
 use bankgate_db::Engine;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -49,9 +50,12 @@ enum Command {
         /// Concurrent keep-alive connections.
         #[arg(long, default_value_t = 32)]
         connections: usize,
-        /// Measured seconds per endpoint (after a one-second warm-up).
+        /// Measured seconds per endpoint, split over the rounds.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Turns each endpoint takes, alternating, so a drift in the machine's speed touches both alike.
+        #[arg(long, default_value_t = 10)]
+        rounds: u32,
     },
     /// Transfers per second end to end, with a zero undo window, on an in-process bankgate.
     Transfers {
@@ -143,21 +147,6 @@ enum RouteArg {
     Within,
 }
 
-/// What one endpoint's run measured.
-struct Figures {
-    requests: usize,
-    errors: usize,
-    elapsed: Duration,
-    p50: Duration,
-    p99: Duration,
-}
-
-impl Figures {
-    fn per_second(&self) -> f64 {
-        self.requests as f64 / self.elapsed.as_secs_f64()
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // The in-process nodes log here: warnings and errors unless RUST_LOG says otherwise.
@@ -175,44 +164,17 @@ async fn main() -> anyhow::Result<()> {
             password,
             connections,
             seconds,
+            rounds,
         } => {
-            let token = login(&url, &user, &password).await?;
-            let duration = Duration::from_secs(seconds);
-            let heartbeat = run(
-                &format!("{url}/ping/heartbeat"),
-                None,
+            let options = ReadOptions {
+                url,
+                user,
+                password,
                 connections,
-                duration,
-            )
-            .await?;
-            let accounts = run(
-                &format!("{url}/accounts"),
-                Some(&token),
-                connections,
-                duration,
-            )
-            .await?;
-            println!("{connections} connections, {seconds} s per endpoint");
-            println!(
-                "{:<22} {:>10} {:>10} {:>10} {:>8}",
-                "endpoint", "req/s", "p50 ms", "p99 ms", "errors"
-            );
-            for (name, f) in [
-                ("GET /ping/heartbeat", &heartbeat),
-                ("GET /accounts", &accounts),
-            ] {
-                println!(
-                    "{name:<22} {:>10.0} {:>10.2} {:>10.2} {:>8}",
-                    f.per_second(),
-                    f.p50.as_secs_f64() * 1e3,
-                    f.p99.as_secs_f64() * 1e3,
-                    f.errors
-                );
-            }
-            println!(
-                "accounts / heartbeat throughput: {:.0}%",
-                100.0 * accounts.per_second() / heartbeat.per_second()
-            );
+                measured: Duration::from_secs(seconds),
+                rounds,
+            };
+            run_reads(&options).await?.print(&options);
             Ok(())
         }
         Command::Transfers {
@@ -336,91 +298,4 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-async fn login(url: &str, user: &str, password: &str) -> anyhow::Result<String> {
-    let body = serde_json::json!({ "channel": "internet", "userName": user, "password": password });
-    let response = reqwest::Client::new()
-        .put(format!("{url}/token"))
-        .json(&body)
-        .send()
-        .await
-        .context("login")?;
-    if !response.status().is_success() {
-        bail!("login failed: {}", response.status());
-    }
-    let json: serde_json::Value = response.json().await?;
-    json["token"]
-        .as_str()
-        .map(str::to_owned)
-        .context("no token in the login answer")
-}
-
-/// Runs `connections` clients against `target`: a warm-up second, then `duration` measured.
-async fn run(
-    target: &str,
-    token: Option<&str>,
-    connections: usize,
-    duration: Duration,
-) -> anyhow::Result<Figures> {
-    let warm_up = Duration::from_secs(1);
-    let start = Instant::now();
-    let measure_from = start + warm_up;
-    let stop_at = measure_from + duration;
-    let mut clients = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .build()?;
-        let (target, token) = (target.to_owned(), token.map(str::to_owned));
-        clients.push(tokio::spawn(async move {
-            client_loop(client, target, token, measure_from, stop_at).await
-        }));
-    }
-    let (mut latencies, mut errors) = (Vec::new(), 0);
-    for client in clients {
-        let (l, e) = client.await?;
-        latencies.extend(l);
-        errors += e;
-    }
-    latencies.sort_unstable();
-    Ok(Figures {
-        requests: latencies.len(),
-        errors,
-        elapsed: duration,
-        p50: percentile(&latencies, 0.50),
-        p99: percentile(&latencies, 0.99),
-    })
-}
-
-async fn client_loop(
-    client: reqwest::Client,
-    target: String,
-    token: Option<String>,
-    measure_from: Instant,
-    stop_at: Instant,
-) -> (Vec<Duration>, usize) {
-    let (mut latencies, mut errors) = (Vec::new(), 0);
-    loop {
-        let sent = Instant::now();
-        if sent >= stop_at {
-            break;
-        }
-        let mut request = client.get(&target);
-        if let Some(token) = &token {
-            request = request.header("token", token);
-        }
-        let ok = match request.send().await {
-            Ok(response) => response.status().is_success() && response.bytes().await.is_ok(),
-            Err(_) => false,
-        };
-        if sent >= measure_from {
-            if ok {
-                latencies.push(sent.elapsed());
-            } else {
-                errors += 1;
-            }
-        }
-    }
-    (latencies, errors)
 }

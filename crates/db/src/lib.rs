@@ -5,12 +5,14 @@
 //! that [`Engine`] switches on.
 #![forbid(unsafe_code)]
 
+mod pool;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use pool::{Pool, PoolConn, Tx};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Connection, Executor};
+use sqlx::{Connection, Executor};
 use std::str::FromStr;
 use std::sync::Once;
 use std::time::Duration;
@@ -73,8 +75,8 @@ impl Default for DbOptions {
 #[derive(Debug, Clone)]
 pub struct Db {
     engine: Engine,
-    read: AnyPool,
-    write: AnyPool,
+    read: Pool,
+    write: Pool,
 }
 
 static DRIVERS: Once = Once::new();
@@ -89,6 +91,7 @@ impl Db {
                 let pool = pool_options(options, options.max_connections)
                     .connect_with(AnyConnectOptions::from_str(url)?)
                     .await?;
+                let pool = Pool::sqlx(pool);
                 Ok(Db {
                     engine,
                     read: pool.clone(),
@@ -101,17 +104,11 @@ impl Db {
     async fn connect_sqlite(url: &str, options: &DbOptions) -> Result<Db, DbError> {
         let url = sqlite_url_creating_file(url);
         let connect = AnyConnectOptions::from_str(&url)?;
-        let write = pool_options(options, 1)
-            .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
-            .connect_with(connect.clone())
-            .await?;
+        let write = Pool::sqlite(connect.clone(), 1, options.acquire_timeout);
         // WAL is a property of the file: set once, by the writer, before readers open it.
         write.execute("PRAGMA journal_mode = WAL").await?;
         let readers = options.max_connections.clamp(1, 8);
-        let read = pool_options(options, readers)
-            .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
-            .connect_with(connect)
-            .await?;
+        let read = Pool::sqlite(connect, readers, options.acquire_timeout);
         Ok(Db {
             engine: Engine::Sqlite,
             read,
@@ -124,12 +121,12 @@ impl Db {
     }
 
     /// The pool for queries that only read.
-    pub fn read(&self) -> &AnyPool {
+    pub fn read(&self) -> &Pool {
         &self.read
     }
 
     /// The pool for anything that writes (one connection on SQLite).
-    pub fn write(&self) -> &AnyPool {
+    pub fn write(&self) -> &Pool {
         &self.write
     }
 
@@ -139,7 +136,8 @@ impl Db {
             Engine::Sqlite => sqlite,
             Engine::Postgres => postgres,
         };
-        migrator.run(&self.write).await?;
+        let mut conn = self.write.acquire().await?;
+        migrator.run(&mut *conn).await?;
         Ok(())
     }
 
@@ -150,17 +148,16 @@ impl Db {
 }
 
 /// A pooled connection idle longer than this is pinged before it is handed out.
-const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
+pub(crate) const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 
 fn pool_options(options: &DbOptions, max: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
         .acquire_timeout(options.acquire_timeout)
-        // sqlx pings every connection it hands out by default: a round trip to SQLite's worker thread or
-        // to the PostgreSQL server before each query. A
-        // connection in steady use is known good (a broken one fails its query and leaves the pool), so
-        // only one that sat idle is checked.
+        // sqlx pings every connection it hands out by default: a round trip to the server before each
+        // query. A connection in steady use is known good (a broken one fails its query and leaves the
+        // pool), so only one that sat idle is checked.
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {
@@ -172,7 +169,7 @@ fn pool_options(options: &DbOptions, max: u32) -> AnyPoolOptions {
         })
 }
 
-async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+pub(crate) async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
     conn.execute(
         "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON",
     )

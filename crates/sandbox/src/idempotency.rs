@@ -8,10 +8,10 @@ use bankgate_backoffice::IdempotencyKey;
 use bankgate_db::{is_unique_violation, Db};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sqlx::{Any, AnyConnection};
+use sqlx::AnyConnection;
 
 /// A write transaction on the sandbox database.
-pub(crate) type Tx = sqlx::Transaction<'static, Any>;
+pub(crate) type Tx = bankgate_db::Tx;
 
 /// How an idempotent call starts.
 pub(crate) enum Begun<T> {

@@ -151,7 +151,7 @@ impl Store {
     /// Commits a beneficiary write, with its event when it changed something.
     async fn beneficiary_changed(
         &self,
-        tx: sqlx::Transaction<'static, sqlx::Any>,
+        tx: bankgate_db::Tx,
         user: &UserId,
         id: &BeneficiaryId,
         changed: bool,

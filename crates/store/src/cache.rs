@@ -354,7 +354,7 @@ fn stored_copy(row: &sqlx::any::AnyRow, first: usize) -> Result<Existing> {
 
 /// The copy the store holds of one object, read inside the writing transaction.
 async fn stored_copy_of(
-    tx: &mut sqlx::Transaction<'_, Any>,
+    tx: &mut bankgate_db::Tx,
     table: &CacheTable,
     back_office: &BackOfficeId,
     id_bo: &str,

@@ -12,7 +12,7 @@ use crate::{Result, Store};
 use bankgate_db::Engine;
 use bankgate_domain::ids::UserId;
 use bankgate_domain::time_format::{from_millis, to_millis};
-use sqlx::{query, query_as, Any, AnyConnection, Transaction};
+use sqlx::{query, query_as, Any, AnyConnection};
 use time::OffsetDateTime;
 
 /// The PostgreSQL channel nodes listen on; each notification's payload is a user id.
@@ -278,7 +278,7 @@ impl Store {
     /// `tx`, commits it, and announces the user when there was any.
     pub(crate) async fn commit_with_events(
         &self,
-        mut tx: Transaction<'static, Any>,
+        mut tx: bankgate_db::Tx,
         user: &UserId,
         kind: EventKind,
         subjects: &[&str],

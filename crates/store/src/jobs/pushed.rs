@@ -5,7 +5,6 @@ use super::JobRecord;
 use crate::events::{append_events, append_events_of_users, EventKind};
 use crate::{Result, Store};
 use bankgate_domain::ids::UserId;
-use sqlx::{Any, Transaction};
 
 impl Store {
     /// Commits a change to `job` with its events as the last statements: `undo` when the user can see
@@ -13,7 +12,7 @@ impl Store {
     /// balance changed). Announces the user when there were any.
     pub(super) async fn commit_job_change(
         &self,
-        mut tx: Transaction<'static, Any>,
+        mut tx: bankgate_db::Tx,
         job: &JobRecord,
         held_account: Option<&str>,
         at: i64,
@@ -38,7 +37,7 @@ impl Store {
     /// in a cycle. Announces each user.
     pub(super) async fn commit_undo_changes(
         &self,
-        mut tx: Transaction<'static, Any>,
+        mut tx: bankgate_db::Tx,
         jobs: &[JobRecord],
         at: i64,
     ) -> Result<()> {

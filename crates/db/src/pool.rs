@@ -1,0 +1,382 @@
+//! Connection pools, and the transaction type the stores write through.
+//!
+//! PostgreSQL uses sqlx's pool. SQLite uses bankgate's own, smaller one: sqlx's pool pings every
+//! connection it takes back (a round trip to SQLite's worker thread and a spawned task per statement),
+//! and on the single writer connection that ping sits inside the critical section every write waits for.
+//! A SQLite connection is a local file, so there is nothing for the ping to find: bankgate's pool hands a
+//! connection back as soon as its user drops it. What the ping also did, flushing the work of a caller
+//! cancelled mid-statement, SQLite's worker already does in order (a dropped transaction queues its
+//! rollback before the connection is handed out again). A connection that sat idle for a while is pinged
+//! before it is handed out, as on PostgreSQL, and replaced if its worker thread is gone.
+
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use sqlx::any::{AnyConnectOptions, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Connection, Database, Describe, Either};
+use sqlx::{Execute, Executor, TransactionManager};
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// A pool of connections to one database. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Pool(Kind);
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Sqlx(AnyPool),
+    Sqlite(Arc<SqlitePool>),
+}
+
+impl Pool {
+    pub(crate) fn sqlx(pool: AnyPool) -> Pool {
+        Pool(Kind::Sqlx(pool))
+    }
+
+    pub(crate) fn sqlite(connect: AnyConnectOptions, size: u32, acquire_timeout: Duration) -> Pool {
+        let size = size.max(1) as usize;
+        Pool(Kind::Sqlite(Arc::new(SqlitePool {
+            connect,
+            idle: Mutex::new(Vec::with_capacity(size)),
+            permits: Arc::new(Semaphore::new(size)),
+            acquire_timeout,
+        })))
+    }
+
+    /// A connection for the caller alone until it is dropped.
+    pub async fn acquire(&self) -> Result<PoolConn, sqlx::Error> {
+        match &self.0 {
+            Kind::Sqlx(pool) => Ok(PoolConn(Held::Sqlx(pool.acquire().await?))),
+            Kind::Sqlite(pool) => pool.acquire().await,
+        }
+    }
+
+    /// Begins a transaction on a connection of its own; dropped without [`Tx::commit`], it rolls back.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Tx::begin(self.acquire().await?).await
+    }
+
+    pub async fn close(&self) {
+        match &self.0 {
+            Kind::Sqlx(pool) => pool.close().await,
+            Kind::Sqlite(pool) => pool.close().await,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct SqlitePool {
+    connect: AnyConnectOptions,
+    /// Connections not in use, each with when it was given back.
+    idle: Mutex<Vec<(AnyConnection, Instant)>>,
+    /// One permit per connection the pool may have open; closed when the pool is.
+    permits: Arc<Semaphore>,
+    acquire_timeout: Duration,
+}
+
+impl SqlitePool {
+    async fn acquire(self: &Arc<Self>) -> Result<PoolConn, sqlx::Error> {
+        let permit = tokio::time::timeout(
+            self.acquire_timeout,
+            Arc::clone(&self.permits).acquire_owned(),
+        )
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)?
+        .map_err(|_| sqlx::Error::PoolClosed)?;
+        let idle = self.lock_idle().pop();
+        let conn = match idle {
+            Some((conn, since)) if since.elapsed() <= crate::PING_IF_IDLE_FOR => conn,
+            Some((mut conn, _)) => match conn.ping().await {
+                Ok(()) => conn,
+                Err(_) => self.open().await?,
+            },
+            None => self.open().await?,
+        };
+        Ok(PoolConn(Held::Sqlite {
+            conn: Some(conn),
+            pool: Arc::clone(self),
+            _permit: permit,
+        }))
+    }
+
+    async fn open(&self) -> Result<AnyConnection, sqlx::Error> {
+        let mut conn = self.connect.connect().await?;
+        crate::sqlite_pragmas(&mut conn).await?;
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: AnyConnection) {
+        if !self.permits.is_closed() {
+            self.lock_idle().push((conn, Instant::now()));
+        }
+    }
+
+    async fn close(&self) {
+        self.permits.close();
+        let idle = std::mem::take(&mut *self.lock_idle());
+        for (conn, _) in idle {
+            let _ = conn.close().await;
+        }
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<(AnyConnection, Instant)>> {
+        // The list is only pushed to and popped from; a panic elsewhere cannot leave it half-changed.
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A connection taken from a [`Pool`], given back when dropped.
+#[derive(Debug)]
+pub struct PoolConn(Held);
+
+#[derive(Debug)]
+enum Held {
+    Sqlx(PoolConnection<Any>),
+    Sqlite {
+        conn: Option<AnyConnection>,
+        pool: Arc<SqlitePool>,
+        // Released after the connection is back in the idle list (fields drop after `Drop::drop`).
+        _permit: OwnedSemaphorePermit,
+    },
+}
+
+const GIVEN_BACK: &str = "a pooled connection is only taken out when it is dropped";
+
+impl Deref for PoolConn {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        match &self.0 {
+            Held::Sqlx(conn) => conn,
+            #[allow(clippy::expect_used)]
+            Held::Sqlite { conn, .. } => conn.as_ref().expect(GIVEN_BACK),
+        }
+    }
+}
+
+impl DerefMut for PoolConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match &mut self.0 {
+            Held::Sqlx(conn) => conn,
+            #[allow(clippy::expect_used)]
+            Held::Sqlite { conn, .. } => conn.as_mut().expect(GIVEN_BACK),
+        }
+    }
+}
+
+impl Drop for PoolConn {
+    fn drop(&mut self) {
+        if let Held::Sqlite { conn, pool, .. } = &mut self.0 {
+            if let Some(conn) = conn.take() {
+                pool.give_back(conn);
+            }
+        }
+    }
+}
+
+/// A transaction on a pooled connection, as sqlx's `Transaction` but over [`PoolConn`]. Dropped
+/// without [`Tx::commit`] or [`Tx::rollback`], it queues its rollback on the connection, which runs
+/// before anything a later user of the connection sends.
+#[derive(Debug)]
+pub struct Tx {
+    conn: PoolConn,
+    open: bool,
+}
+
+impl Tx {
+    async fn begin(mut conn: PoolConn) -> Result<Tx, sqlx::Error> {
+        <Any as Database>::TransactionManager::begin(&mut conn, None).await?;
+        Ok(Tx { conn, open: true })
+    }
+
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        <Any as Database>::TransactionManager::commit(&mut self.conn).await?;
+        self.open = false;
+        Ok(())
+    }
+
+    pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        <Any as Database>::TransactionManager::rollback(&mut self.conn).await?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if self.open {
+            <Any as Database>::TransactionManager::start_rollback(&mut self.conn);
+        }
+    }
+}
+
+/// A pool runs a statement on a connection taken for that statement alone, as sqlx's pools do. Results
+/// are gathered before the connection is given back, which suits the short queries the stores make.
+impl<'p> Executor<'p> for &'_ Pool {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
+    where
+        'p: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        let pool = self.clone();
+        stream::once(async move {
+            let mut conn = pool.acquire().await?;
+            conn.fetch_many(query).try_collect::<Vec<_>>().await
+        })
+        .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'p: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        let pool = self.clone();
+        Box::pin(async move { pool.acquire().await?.fetch_optional(query).await })
+    }
+
+    fn fetch_all<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Vec<AnyRow>, sqlx::Error>>
+    where
+        'p: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        let pool = self.clone();
+        Box::pin(async move { pool.acquire().await?.fetch_all(query).await })
+    }
+
+    fn execute<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<AnyQueryResult, sqlx::Error>>
+    where
+        'p: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        let pool = self.clone();
+        Box::pin(async move { pool.acquire().await?.execute(query).await })
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<AnyStatement<'q>, sqlx::Error>>
+    where
+        'p: 'e,
+    {
+        let pool = self.clone();
+        Box::pin(async move { pool.acquire().await?.prepare_with(sql, parameters).await })
+    }
+
+    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, sqlx::Error>>
+    where
+        'p: 'e,
+    {
+        let pool = self.clone();
+        Box::pin(async move { pool.acquire().await?.describe(sql).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    async fn sqlite_pool(dir: &tempfile::TempDir, size: u32) -> Pool {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("pool.db").display());
+        sqlx::any::install_default_drivers();
+        let connect = AnyConnectOptions::from_str(&url).unwrap_or_else(|e| panic!("url: {e}"));
+        let pool = Pool::sqlite(connect, size, Duration::from_millis(200));
+        pool.execute("CREATE TABLE IF NOT EXISTS t (v INTEGER NOT NULL)")
+            .await
+            .unwrap_or_else(|e| panic!("create: {e}"));
+        pool
+    }
+
+    async fn count(pool: &Pool) -> i64 {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM t")
+            .fetch_one(pool)
+            .await
+            .unwrap_or_else(|e| panic!("count: {e}"));
+        n
+    }
+
+    fn temp_dir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"))
+    }
+
+    #[tokio::test]
+    async fn a_transaction_dropped_unfinished_is_rolled_back_before_the_connection_is_reused() {
+        let dir = temp_dir();
+        let pool = sqlite_pool(&dir, 1).await;
+        {
+            let mut tx = pool.begin().await.unwrap_or_else(|e| panic!("begin: {e}"));
+            sqlx::query("INSERT INTO t (v) VALUES (1)")
+                .execute(&mut *tx)
+                .await
+                .unwrap_or_else(|e| panic!("insert: {e}"));
+        }
+        assert_eq!(count(&pool).await, 0);
+        let mut tx = pool.begin().await.unwrap_or_else(|e| panic!("begin: {e}"));
+        sqlx::query("INSERT INTO t (v) VALUES (2)")
+            .execute(&mut *tx)
+            .await
+            .unwrap_or_else(|e| panic!("insert: {e}"));
+        tx.commit().await.unwrap_or_else(|e| panic!("commit: {e}"));
+        assert_eq!(count(&pool).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_full_pool_makes_the_next_caller_wait_and_times_out() {
+        let dir = temp_dir();
+        let pool = sqlite_pool(&dir, 1).await;
+        let held = pool
+            .acquire()
+            .await
+            .unwrap_or_else(|e| panic!("acquire: {e}"));
+        assert!(matches!(
+            pool.acquire().await,
+            Err(sqlx::Error::PoolTimedOut)
+        ));
+        let waiting = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.acquire().await.map(|_| ()) }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(held);
+        assert!(waiting.await.is_ok_and(|acquired| acquired.is_ok()));
+    }
+
+    #[tokio::test]
+    async fn a_closed_pool_hands_out_nothing() {
+        let dir = temp_dir();
+        let pool = sqlite_pool(&dir, 2).await;
+        pool.close().await;
+        assert!(matches!(pool.acquire().await, Err(sqlx::Error::PoolClosed)));
+    }
+}
