@@ -7,7 +7,8 @@
 //! connection back as soon as its user drops it. What the ping also did, flushing the work of a caller
 //! cancelled mid-statement, SQLite's worker already does in order (a dropped transaction queues its
 //! rollback before the connection is handed out again). A connection that sat idle for a while is pinged
-//! before it is handed out, as on PostgreSQL, and replaced if its worker thread is gone.
+//! before it is handed out, as on PostgreSQL, and replaced if its worker thread is gone; one whose worker
+//! is found gone while in use (sqlx's `WorkerCrashed`) is not given back.
 
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
@@ -78,13 +79,16 @@ struct SqlitePool {
 
 impl SqlitePool {
     async fn acquire(self: &Arc<Self>) -> Result<PoolConn, sqlx::Error> {
-        let permit = tokio::time::timeout(
-            self.acquire_timeout,
-            Arc::clone(&self.permits).acquire_owned(),
-        )
-        .await
-        .map_err(|_| sqlx::Error::PoolTimedOut)?
-        .map_err(|_| sqlx::Error::PoolClosed)?;
+        tokio::time::timeout(self.acquire_timeout, self.acquire_untimed())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+    }
+
+    async fn acquire_untimed(self: &Arc<Self>) -> Result<PoolConn, sqlx::Error> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
         let idle = self.lock_idle().pop();
         let conn = match idle {
             Some((conn, since)) if since.elapsed() <= crate::PING_IF_IDLE_FOR => conn,
@@ -97,6 +101,7 @@ impl SqlitePool {
         Ok(PoolConn(Held::Sqlite {
             conn: Some(conn),
             pool: Arc::clone(self),
+            broken: false,
             _permit: permit,
         }))
     }
@@ -108,14 +113,20 @@ impl SqlitePool {
     }
 
     fn give_back(&self, conn: AnyConnection) {
+        // Checked under the lock `close` takes, so nothing is put back after `close` emptied the list.
+        let mut idle = self.lock_idle();
         if !self.permits.is_closed() {
-            self.lock_idle().push((conn, Instant::now()));
+            idle.push((conn, Instant::now()));
         }
     }
 
+    /// Closes the idle connections; one in use is closed when its user drops it.
     async fn close(&self) {
-        self.permits.close();
-        let idle = std::mem::take(&mut *self.lock_idle());
+        let idle = {
+            let mut idle = self.lock_idle();
+            self.permits.close();
+            std::mem::take(&mut *idle)
+        };
         for (conn, _) in idle {
             let _ = conn.close().await;
         }
@@ -139,6 +150,8 @@ enum Held {
     Sqlite {
         conn: Option<AnyConnection>,
         pool: Arc<SqlitePool>,
+        /// Its worker thread is gone: every later use would fail, so it is not given back.
+        broken: bool,
         // Released after the connection is back in the idle list (fields drop after `Drop::drop`).
         _permit: OwnedSemaphorePermit,
     },
@@ -168,9 +181,27 @@ impl DerefMut for PoolConn {
     }
 }
 
+impl PoolConn {
+    /// Passes `result` on, noting a connection whose worker thread is gone so it is not reused.
+    fn noting<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if let (Err(sqlx::Error::WorkerCrashed), Held::Sqlite { broken, .. }) =
+            (&result, &mut self.0)
+        {
+            *broken = true;
+        }
+        result
+    }
+}
+
 impl Drop for PoolConn {
     fn drop(&mut self) {
-        if let Held::Sqlite { conn, pool, .. } = &mut self.0 {
+        if let Held::Sqlite {
+            conn,
+            pool,
+            broken: false,
+            ..
+        } = &mut self.0
+        {
             if let Some(conn) = conn.take() {
                 pool.give_back(conn);
             }
@@ -189,18 +220,21 @@ pub struct Tx {
 
 impl Tx {
     async fn begin(mut conn: PoolConn) -> Result<Tx, sqlx::Error> {
-        <Any as Database>::TransactionManager::begin(&mut conn, None).await?;
+        let begun = <Any as Database>::TransactionManager::begin(&mut conn, None).await;
+        conn.noting(begun)?;
         Ok(Tx { conn, open: true })
     }
 
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        <Any as Database>::TransactionManager::commit(&mut self.conn).await?;
+        let committed = <Any as Database>::TransactionManager::commit(&mut self.conn).await;
+        self.conn.noting(committed)?;
         self.open = false;
         Ok(())
     }
 
     pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
-        <Any as Database>::TransactionManager::rollback(&mut self.conn).await?;
+        let rolled_back = <Any as Database>::TransactionManager::rollback(&mut self.conn).await;
+        self.conn.noting(rolled_back)?;
         self.open = false;
         Ok(())
     }
@@ -244,7 +278,8 @@ impl<'p> Executor<'p> for &'_ Pool {
         let pool = self.clone();
         stream::once(async move {
             let mut conn = pool.acquire().await?;
-            conn.fetch_many(query).try_collect::<Vec<_>>().await
+            let items = (&mut *conn).fetch_many(query).try_collect::<Vec<_>>().await;
+            conn.noting(items)
         })
         .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
         .try_flatten()
@@ -260,7 +295,11 @@ impl<'p> Executor<'p> for &'_ Pool {
         E: 'q + Execute<'q, Any>,
     {
         let pool = self.clone();
-        Box::pin(async move { pool.acquire().await?.fetch_optional(query).await })
+        Box::pin(async move {
+            let mut conn = pool.acquire().await?;
+            let result = (&mut *conn).fetch_optional(query).await;
+            conn.noting(result)
+        })
     }
 
     fn fetch_all<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Vec<AnyRow>, sqlx::Error>>
@@ -269,7 +308,11 @@ impl<'p> Executor<'p> for &'_ Pool {
         E: 'q + Execute<'q, Any>,
     {
         let pool = self.clone();
-        Box::pin(async move { pool.acquire().await?.fetch_all(query).await })
+        Box::pin(async move {
+            let mut conn = pool.acquire().await?;
+            let result = (&mut *conn).fetch_all(query).await;
+            conn.noting(result)
+        })
     }
 
     fn execute<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<AnyQueryResult, sqlx::Error>>
@@ -278,7 +321,11 @@ impl<'p> Executor<'p> for &'_ Pool {
         E: 'q + Execute<'q, Any>,
     {
         let pool = self.clone();
-        Box::pin(async move { pool.acquire().await?.execute(query).await })
+        Box::pin(async move {
+            let mut conn = pool.acquire().await?;
+            let result = (&mut *conn).execute(query).await;
+            conn.noting(result)
+        })
     }
 
     fn prepare_with<'e, 'q: 'e>(
@@ -290,7 +337,11 @@ impl<'p> Executor<'p> for &'_ Pool {
         'p: 'e,
     {
         let pool = self.clone();
-        Box::pin(async move { pool.acquire().await?.prepare_with(sql, parameters).await })
+        Box::pin(async move {
+            let mut conn = pool.acquire().await?;
+            let result = (&mut *conn).prepare_with(sql, parameters).await;
+            conn.noting(result)
+        })
     }
 
     fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, sqlx::Error>>
@@ -298,7 +349,11 @@ impl<'p> Executor<'p> for &'_ Pool {
         'p: 'e,
     {
         let pool = self.clone();
-        Box::pin(async move { pool.acquire().await?.describe(sql).await })
+        Box::pin(async move {
+            let mut conn = pool.acquire().await?;
+            let result = (&mut *conn).describe(sql).await;
+            conn.noting(result)
+        })
     }
 }
 
@@ -370,6 +425,22 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         drop(held);
         assert!(waiting.await.is_ok_and(|acquired| acquired.is_ok()));
+    }
+
+    #[tokio::test]
+    async fn a_connection_whose_worker_is_gone_is_not_given_back() {
+        let dir = temp_dir();
+        let pool = sqlite_pool(&dir, 1).await;
+        let Kind::Sqlite(sqlite) = &pool.0 else {
+            panic!("a SQLite pool");
+        };
+        let mut conn = pool.acquire().await.unwrap_or_else(|e| panic!("acquire: {e}"));
+        assert!(conn.noting::<()>(Err(sqlx::Error::WorkerCrashed)).is_err());
+        drop(conn);
+        assert!(sqlite.lock_idle().is_empty());
+        // Its place is free again: the next caller gets a new connection that works.
+        assert_eq!(count(&pool).await, 0);
+        assert_eq!(sqlite.lock_idle().len(), 1);
     }
 
     #[tokio::test]
