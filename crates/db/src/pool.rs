@@ -434,7 +434,10 @@ mod tests {
         let Kind::Sqlite(sqlite) = &pool.0 else {
             panic!("a SQLite pool");
         };
-        let mut conn = pool.acquire().await.unwrap_or_else(|e| panic!("acquire: {e}"));
+        let mut conn = pool
+            .acquire()
+            .await
+            .unwrap_or_else(|e| panic!("acquire: {e}"));
         assert!(conn.noting::<()>(Err(sqlx::Error::WorkerCrashed)).is_err());
         drop(conn);
         assert!(sqlite.lock_idle().is_empty());
