@@ -9,7 +9,7 @@ mod pool;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use pool::{Pool, PoolConn, Tx};
+pub use pool::{Pool, PoolConn, Tx, WriteGeneration};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{Connection, Executor};
@@ -77,6 +77,7 @@ pub struct Db {
     engine: Engine,
     read: Pool,
     write: Pool,
+    writes: WriteGeneration,
 }
 
 static DRIVERS: Once = Once::new();
@@ -92,10 +93,12 @@ impl Db {
                     .connect_with(AnyConnectOptions::from_str(url)?)
                     .await?;
                 let pool = Pool::sqlx(pool);
+                let writes = WriteGeneration::default();
                 Ok(Db {
                     engine,
                     read: pool.clone(),
-                    write: pool,
+                    write: pool.counting_writes(&writes),
+                    writes,
                 })
             }
         }
@@ -104,7 +107,9 @@ impl Db {
     async fn connect_sqlite(url: &str, options: &DbOptions) -> Result<Db, DbError> {
         let url = sqlite_url_creating_file(url);
         let connect = AnyConnectOptions::from_str(&url)?;
-        let write = Pool::sqlite(connect.clone(), 1, options.acquire_timeout);
+        let writes = WriteGeneration::default();
+        let write =
+            Pool::sqlite(connect.clone(), 1, options.acquire_timeout).counting_writes(&writes);
         // WAL is a property of the file: set once, by the writer, before readers open it.
         write.execute("PRAGMA journal_mode = WAL").await?;
         let readers = options.max_connections.clamp(1, 8);
@@ -113,6 +118,7 @@ impl Db {
             engine: Engine::Sqlite,
             read,
             write,
+            writes,
         })
     }
 
@@ -128,6 +134,11 @@ impl Db {
     /// The pool for anything that writes (one connection on SQLite).
     pub fn write(&self) -> &Pool {
         &self.write
+    }
+
+    /// Moves after every write made through [`Db::write`]; see [`WriteGeneration`].
+    pub fn write_generation(&self) -> &WriteGeneration {
+        &self.writes
     }
 
     /// Applies the migrations of this database's engine.

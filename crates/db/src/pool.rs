@@ -17,13 +17,35 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Connection, Database, Describe, Either};
 use sqlx::{Execute, Executor, TransactionManager};
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// A pool of connections to one database. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Pool(Kind);
+pub struct Pool {
+    kind: Kind,
+    /// Counts the writes through this pool, for a write pool (see [`WriteGeneration`]).
+    writes: Option<WriteGeneration>,
+}
+
+/// A number that moves after every write made through one database's write pool: each committed
+/// transaction, and each connection given back (which covers statements run outside a transaction). A
+/// reader that finds it unchanged from before a read to after can keep what it read as current until
+/// the number moves again; it is only as good as the rule that every write goes through the pool.
+#[derive(Debug, Clone, Default)]
+pub struct WriteGeneration(Arc<AtomicU64>);
+
+impl WriteGeneration {
+    pub fn current(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn advance(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
 
 #[derive(Debug, Clone)]
 enum Kind {
@@ -33,25 +55,43 @@ enum Kind {
 
 impl Pool {
     pub(crate) fn sqlx(pool: AnyPool) -> Pool {
-        Pool(Kind::Sqlx(pool))
+        Pool {
+            kind: Kind::Sqlx(pool),
+            writes: None,
+        }
+    }
+
+    /// The same connections, counting the writes made through them in `writes`.
+    pub(crate) fn counting_writes(self, writes: &WriteGeneration) -> Pool {
+        Pool {
+            writes: Some(writes.clone()),
+            ..self
+        }
     }
 
     pub(crate) fn sqlite(connect: AnyConnectOptions, size: u32, acquire_timeout: Duration) -> Pool {
         let size = size.max(1) as usize;
-        Pool(Kind::Sqlite(Arc::new(SqlitePool {
-            connect,
-            idle: Mutex::new(Vec::with_capacity(size)),
-            permits: Arc::new(Semaphore::new(size)),
-            acquire_timeout,
-        })))
+        Pool {
+            kind: Kind::Sqlite(Arc::new(SqlitePool {
+                connect,
+                idle: Mutex::new(Vec::with_capacity(size)),
+                permits: Arc::new(Semaphore::new(size)),
+                acquire_timeout,
+            })),
+            writes: None,
+        }
     }
 
     /// A connection for the caller alone until it is dropped.
     pub async fn acquire(&self) -> Result<PoolConn, sqlx::Error> {
-        match &self.0 {
-            Kind::Sqlx(pool) => Ok(PoolConn(Held::Sqlx(pool.acquire().await?))),
-            Kind::Sqlite(pool) => pool.acquire().await,
-        }
+        let held = match &self.kind {
+            Kind::Sqlx(pool) => Held::Sqlx(pool.acquire().await?),
+            Kind::Sqlite(pool) => pool.acquire().await?,
+        };
+        Ok(PoolConn {
+            held,
+            writes: self.writes.clone(),
+        })
     }
 
     /// Begins a transaction on a connection of its own; dropped without [`Tx::commit`], it rolls back.
@@ -60,7 +100,7 @@ impl Pool {
     }
 
     pub async fn close(&self) {
-        match &self.0 {
+        match &self.kind {
             Kind::Sqlx(pool) => pool.close().await,
             Kind::Sqlite(pool) => pool.close().await,
         }
@@ -78,13 +118,13 @@ struct SqlitePool {
 }
 
 impl SqlitePool {
-    async fn acquire(self: &Arc<Self>) -> Result<PoolConn, sqlx::Error> {
+    async fn acquire(self: &Arc<Self>) -> Result<Held, sqlx::Error> {
         tokio::time::timeout(self.acquire_timeout, self.acquire_untimed())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?
     }
 
-    async fn acquire_untimed(self: &Arc<Self>) -> Result<PoolConn, sqlx::Error> {
+    async fn acquire_untimed(self: &Arc<Self>) -> Result<Held, sqlx::Error> {
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
@@ -98,12 +138,12 @@ impl SqlitePool {
             },
             None => self.open().await?,
         };
-        Ok(PoolConn(Held::Sqlite {
+        Ok(Held::Sqlite {
             conn: Some(conn),
             pool: Arc::clone(self),
             broken: false,
             _permit: permit,
-        }))
+        })
     }
 
     async fn open(&self) -> Result<AnyConnection, sqlx::Error> {
@@ -142,7 +182,10 @@ impl SqlitePool {
 
 /// A connection taken from a [`Pool`], given back when dropped.
 #[derive(Debug)]
-pub struct PoolConn(Held);
+pub struct PoolConn {
+    held: Held,
+    writes: Option<WriteGeneration>,
+}
 
 #[derive(Debug)]
 enum Held {
@@ -163,7 +206,7 @@ impl Deref for PoolConn {
     type Target = AnyConnection;
 
     fn deref(&self) -> &AnyConnection {
-        match &self.0 {
+        match &self.held {
             Held::Sqlx(conn) => conn,
             #[allow(clippy::expect_used)]
             Held::Sqlite { conn, .. } => conn.as_ref().expect(GIVEN_BACK),
@@ -173,7 +216,7 @@ impl Deref for PoolConn {
 
 impl DerefMut for PoolConn {
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        match &mut self.0 {
+        match &mut self.held {
             Held::Sqlx(conn) => conn,
             #[allow(clippy::expect_used)]
             Held::Sqlite { conn, .. } => conn.as_mut().expect(GIVEN_BACK),
@@ -185,7 +228,7 @@ impl PoolConn {
     /// Passes `result` on, noting a connection whose worker thread is gone so it is not reused.
     fn noting<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
         if let (Err(sqlx::Error::WorkerCrashed), Held::Sqlite { broken, .. }) =
-            (&result, &mut self.0)
+            (&result, &mut self.held)
         {
             *broken = true;
         }
@@ -200,11 +243,14 @@ impl Drop for PoolConn {
             pool,
             broken: false,
             ..
-        } = &mut self.0
+        } = &mut self.held
         {
             if let Some(conn) = conn.take() {
                 pool.give_back(conn);
             }
+        }
+        if let Some(writes) = &self.writes {
+            writes.advance();
         }
     }
 }
@@ -227,6 +273,9 @@ impl Tx {
 
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         let committed = <Any as Database>::TransactionManager::commit(&mut self.conn).await;
+        if let Some(writes) = &self.conn.writes {
+            writes.advance();
+        }
         self.conn.noting(committed)?;
         self.open = false;
         Ok(())
@@ -431,7 +480,7 @@ mod tests {
     async fn a_connection_whose_worker_is_gone_is_not_given_back() {
         let dir = temp_dir();
         let pool = sqlite_pool(&dir, 1).await;
-        let Kind::Sqlite(sqlite) = &pool.0 else {
+        let Kind::Sqlite(sqlite) = &pool.kind else {
             panic!("a SQLite pool");
         };
         let mut conn = pool

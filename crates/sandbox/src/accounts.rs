@@ -67,7 +67,21 @@ impl AccountsApi for Sandbox {
 }
 
 impl Sandbox {
+    /// The customer's accounts: as last read while nothing was written since, or read now.
     async fn list_accounts_of(&self, customer: &BoRef) -> Result<Vec<BoAccount>, SandboxError> {
+        let writes = self.db.write_generation();
+        let before = writes.current();
+        if let Some(accounts) = self.account_lists.get(customer, before) {
+            return Ok(accounts);
+        }
+        let accounts = self.read_accounts_of(customer).await?;
+        if writes.current() == before {
+            self.account_lists.keep(customer, before, &accounts);
+        }
+        Ok(accounts)
+    }
+
+    async fn read_accounts_of(&self, customer: &BoRef) -> Result<Vec<BoAccount>, SandboxError> {
         let mut conn = self.db.read().acquire().await?;
         let sql = format!(
             "{} WHERE customer_id = $1 ORDER BY opened_at, seq",

@@ -9,6 +9,7 @@
 //! checks both rules from the outside.
 #![forbid(unsafe_code)]
 
+mod account_lists;
 mod accounts;
 mod authorization;
 mod cards;
@@ -58,6 +59,7 @@ pub struct Sandbox {
     /// Every account of this sandbox shares it, like the accounts of one real bank.
     routing_number: String,
     options: SandboxOptions,
+    account_lists: account_lists::AccountLists,
 }
 
 impl Sandbox {
@@ -86,6 +88,7 @@ impl Sandbox {
             clock,
             routing_number,
             options,
+            account_lists: Default::default(),
         })
     }
 

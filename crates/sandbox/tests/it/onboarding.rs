@@ -1,6 +1,6 @@
 //! Opening a relationship end to end: customer, accounts, a deposit, a card; and what unknown ids answer.
 
-use crate::common::{key, usd, Harness, START};
+use crate::common::{key, purchase, usd, Harness, START};
 use bankgate_backoffice::{
     AccountStatus, AccountsApi, BackOffice, BackOfficeError, CardsApi, Deposit, TransactionQuery,
     TransactionState,
@@ -224,5 +224,38 @@ async fn deposits_are_validated() {
         );
         assert_eq!(h.balance(&account).await, 0);
         h.assert_ledger_clean().await;
+    }
+}
+
+#[tokio::test]
+async fn a_customers_account_list_shows_every_write_made_since_it_was_last_read() {
+    for engine in test_engines() {
+        let h = Harness::new(engine).await;
+        let (account, card) = h.funded_card(10_000).await;
+        let customer = account.customer_id_bo.clone();
+        let listed = |h: &Harness| {
+            let sandbox = h.sandbox.clone();
+            let customer = customer.clone();
+            async move { sandbox.list_accounts(&customer).await.unwrap() }
+        };
+        assert_eq!(listed(&h).await[0].available.minor, 10_000);
+        // Read twice with nothing written between: the same answer.
+        assert_eq!(listed(&h).await, listed(&h).await);
+
+        h.deposit(&account, 500).await;
+        assert_eq!(listed(&h).await[0].available.minor, 10_500);
+
+        h.authorize(&purchase(&card, usd(2_000))).await.unwrap();
+        assert_eq!(listed(&h).await[0].available.minor, 8_500);
+
+        h.sandbox
+            .rename_account(&account.id_bo, "Groceries")
+            .await
+            .unwrap();
+        assert_eq!(listed(&h).await[0].name, "Groceries");
+
+        let second = h.account(&customer, Currency::EUR).await;
+        let ids: Vec<BoRef> = listed(&h).await.into_iter().map(|a| a.id_bo).collect();
+        assert_eq!(ids, vec![account.id_bo.clone(), second.id_bo]);
     }
 }
