@@ -88,10 +88,7 @@ impl Pool {
             Kind::Sqlx(pool) => Held::Sqlx(pool.acquire().await?),
             Kind::Sqlite(pool) => pool.acquire().await?,
         };
-        Ok(PoolConn {
-            held,
-            writes: self.writes.clone(),
-        })
+        Ok(PoolConn::new(held, self.writes.clone()))
     }
 
     /// Begins a transaction on a connection of its own; dropped without [`Tx::commit`], it rolls back.
@@ -138,12 +135,12 @@ impl SqlitePool {
             },
             None => self.open().await?,
         };
-        Ok(Held::Sqlite {
+        Ok(Held::Sqlite(SqliteHeld {
             conn: Some(conn),
             pool: Arc::clone(self),
             broken: false,
             _permit: permit,
-        })
+        }))
     }
 
     async fn open(&self) -> Result<AnyConnection, sqlx::Error> {
@@ -183,75 +180,116 @@ impl SqlitePool {
 /// A connection taken from a [`Pool`], given back when dropped.
 #[derive(Debug)]
 pub struct PoolConn {
-    held: Held,
+    /// Taken out only by `drop`.
+    held: Option<Held>,
     writes: Option<WriteGeneration>,
+    /// A write (a commit, or a statement run through the pool) was sent and not yet answered. If the
+    /// caller is cancelled now, the write may still land after the connection is dropped.
+    settling: bool,
 }
 
 #[derive(Debug)]
 enum Held {
     Sqlx(PoolConnection<Any>),
-    Sqlite {
-        conn: Option<AnyConnection>,
-        pool: Arc<SqlitePool>,
-        /// Its worker thread is gone: every later use would fail, so it is not given back.
-        broken: bool,
-        // Released after the connection is back in the idle list (fields drop after `Drop::drop`).
-        _permit: OwnedSemaphorePermit,
-    },
+    Sqlite(SqliteHeld),
 }
 
-const GIVEN_BACK: &str = "a pooled connection is only taken out when it is dropped";
+/// A connection of bankgate's SQLite pool, given back to it when dropped.
+#[derive(Debug)]
+struct SqliteHeld {
+    conn: Option<AnyConnection>,
+    pool: Arc<SqlitePool>,
+    /// Its worker thread is gone: every later use would fail, so it is not given back.
+    broken: bool,
+    // Released after the connection is back in the idle list (fields drop after `Drop::drop`).
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for SqliteHeld {
+    fn drop(&mut self) {
+        if let (Some(conn), false) = (self.conn.take(), self.broken) {
+            self.pool.give_back(conn);
+        }
+    }
+}
+
+const HELD: &str = "a pooled connection is only taken out when it is dropped";
 
 impl Deref for PoolConn {
     type Target = AnyConnection;
 
+    #[allow(clippy::expect_used)]
     fn deref(&self) -> &AnyConnection {
-        match &self.held {
+        match self.held.as_ref().expect(HELD) {
             Held::Sqlx(conn) => conn,
-            #[allow(clippy::expect_used)]
-            Held::Sqlite { conn, .. } => conn.as_ref().expect(GIVEN_BACK),
+            Held::Sqlite(held) => held.conn.as_ref().expect(HELD),
         }
     }
 }
 
 impl DerefMut for PoolConn {
+    #[allow(clippy::expect_used)]
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        match &mut self.held {
+        match self.held.as_mut().expect(HELD) {
             Held::Sqlx(conn) => conn,
-            #[allow(clippy::expect_used)]
-            Held::Sqlite { conn, .. } => conn.as_mut().expect(GIVEN_BACK),
+            Held::Sqlite(held) => held.conn.as_mut().expect(HELD),
         }
     }
 }
 
 impl PoolConn {
+    fn new(held: Held, writes: Option<WriteGeneration>) -> PoolConn {
+        PoolConn {
+            held: Some(held),
+            writes,
+            settling: false,
+        }
+    }
+
     /// Passes `result` on, noting a connection whose worker thread is gone so it is not reused.
     fn noting<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-        if let (Err(sqlx::Error::WorkerCrashed), Held::Sqlite { broken, .. }) =
+        if let (Err(sqlx::Error::WorkerCrashed), Some(Held::Sqlite(held))) =
             (&result, &mut self.held)
         {
-            *broken = true;
+            held.broken = true;
         }
         result
+    }
+
+    /// Runs `write` on this connection, marked as settling while it is under way.
+    async fn settle<T>(
+        &mut self,
+        write: impl AsyncFnOnce(&mut AnyConnection) -> Result<T, sqlx::Error>,
+    ) -> Result<T, sqlx::Error> {
+        self.settling = true;
+        let result = write(&mut **self).await;
+        self.settling = false;
+        self.noting(result)
     }
 }
 
 impl Drop for PoolConn {
     fn drop(&mut self) {
-        if let Held::Sqlite {
-            conn,
-            pool,
-            broken: false,
-            ..
-        } = &mut self.held
-        {
-            if let Some(conn) = conn.take() {
-                pool.give_back(conn);
+        let Some(held) = self.held.take() else {
+            return;
+        };
+        let Some(writes) = self.writes.take() else {
+            return;
+        };
+        // Dropped by a caller cancelled while its write was under way: the write may still land, and
+        // the generation must not move before it does. A ping queues behind it on the connection.
+        if self.settling {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let mut conn = PoolConn::new(held, Some(writes));
+                    let pinged = conn.ping().await;
+                    let _ = conn.noting(pinged);
+                });
+                return;
             }
         }
-        if let Some(writes) = &self.writes {
-            writes.advance();
-        }
+        drop(held);
+        writes.advance();
     }
 }
 
@@ -272,12 +310,13 @@ impl Tx {
     }
 
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let committed = <Any as Database>::TransactionManager::commit(&mut self.conn).await;
+        self.conn
+            .settle(async |conn| <Any as Database>::TransactionManager::commit(conn).await)
+            .await?;
+        self.open = false;
         if let Some(writes) = &self.conn.writes {
             writes.advance();
         }
-        self.conn.noting(committed)?;
-        self.open = false;
         Ok(())
     }
 
@@ -327,8 +366,8 @@ impl<'p> Executor<'p> for &'_ Pool {
         let pool = self.clone();
         stream::once(async move {
             let mut conn = pool.acquire().await?;
-            let items = (&mut *conn).fetch_many(query).try_collect::<Vec<_>>().await;
-            conn.noting(items)
+            conn.settle(async |conn| conn.fetch_many(query).try_collect::<Vec<_>>().await)
+                .await
         })
         .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
         .try_flatten()
@@ -346,8 +385,8 @@ impl<'p> Executor<'p> for &'_ Pool {
         let pool = self.clone();
         Box::pin(async move {
             let mut conn = pool.acquire().await?;
-            let result = (&mut *conn).fetch_optional(query).await;
-            conn.noting(result)
+            conn.settle(async |conn| conn.fetch_optional(query).await)
+                .await
         })
     }
 
@@ -359,8 +398,7 @@ impl<'p> Executor<'p> for &'_ Pool {
         let pool = self.clone();
         Box::pin(async move {
             let mut conn = pool.acquire().await?;
-            let result = (&mut *conn).fetch_all(query).await;
-            conn.noting(result)
+            conn.settle(async |conn| conn.fetch_all(query).await).await
         })
     }
 
@@ -372,8 +410,7 @@ impl<'p> Executor<'p> for &'_ Pool {
         let pool = self.clone();
         Box::pin(async move {
             let mut conn = pool.acquire().await?;
-            let result = (&mut *conn).execute(query).await;
-            conn.noting(result)
+            conn.settle(async |conn| conn.execute(query).await).await
         })
     }
 
@@ -493,6 +530,40 @@ mod tests {
         // Its place is free again: the next caller gets a new connection that works.
         assert_eq!(count(&pool).await, 0);
         assert_eq!(sqlite.lock_idle().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_commit_whose_caller_gave_up_moves_the_generation_only_once_it_landed() {
+        let dir = temp_dir();
+        let writes = WriteGeneration::default();
+        let pool = sqlite_pool(&dir, 1).await.counting_writes(&writes);
+        // Another connection, as a reader keeping what it read by the generation would have.
+        let reader = sqlite_pool(&dir, 1).await;
+        for attempt in 1..=500 {
+            let before = writes.current();
+            let mut tx = pool.begin().await.unwrap_or_else(|e| panic!("begin: {e}"));
+            sqlx::query("INSERT INTO t (v) VALUES (1)")
+                .execute(&mut *tx)
+                .await
+                .unwrap_or_else(|e| panic!("insert: {e}"));
+            // Polled once: the commit is sent, and its caller gives up before the answer.
+            if tokio::time::timeout(Duration::ZERO, tx.commit())
+                .await
+                .is_ok()
+            {
+                continue; // Answered at once: nothing was cancelled; try again.
+            }
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while writes.current() == before {
+                assert!(Instant::now() < deadline, "the generation never moved");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            assert_eq!(count(&reader).await, attempt);
+            return;
+        }
+        // On a busy machine the connection's thread can answer within the first poll every time; then
+        // no caller gave up, and there was nothing to check.
+        eprintln!("every commit was answered within its first poll");
     }
 
     #[tokio::test]
