@@ -6,15 +6,17 @@
 #![forbid(unsafe_code)]
 
 mod pool;
+mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use pool::{Pool, PoolConn, Tx, WriteGeneration};
+pub use pool::{Conn, Pool, PoolConn, Tx, WriteGeneration};
+pub use sqlite::SqliteConn;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Connection, Executor};
+use sqlx::{ConnectOptions, Connection, Executor};
 use std::str::FromStr;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 pub use sqlx;
@@ -75,6 +77,10 @@ impl Default for DbOptions {
 #[derive(Debug, Clone)]
 pub struct Db {
     engine: Engine,
+    /// How sqlx connects to it, for the migrations.
+    connect: AnyConnectOptions,
+    /// SQLite's log checkpointing thread, stopped when the last clone of this `Db` is dropped.
+    _checkpointer: Option<Arc<sqlite::Checkpointer>>,
     read: Pool,
     write: Pool,
     writes: WriteGeneration,
@@ -89,13 +95,16 @@ impl Db {
         match engine {
             Engine::Sqlite => Self::connect_sqlite(url, options).await,
             Engine::Postgres => {
+                let connect = AnyConnectOptions::from_str(url)?;
                 let pool = pool_options(options, options.max_connections)
-                    .connect_with(AnyConnectOptions::from_str(url)?)
+                    .connect_with(connect.clone())
                     .await?;
                 let pool = Pool::sqlx(pool);
                 let writes = WriteGeneration::default();
                 Ok(Db {
                     engine,
+                    connect,
+                    _checkpointer: None,
                     read: pool.clone(),
                     write: pool.counting_writes(&writes),
                     writes,
@@ -106,16 +115,19 @@ impl Db {
 
     async fn connect_sqlite(url: &str, options: &DbOptions) -> Result<Db, DbError> {
         let url = sqlite_url_creating_file(url);
-        let connect = AnyConnectOptions::from_str(&url)?;
+        let target = sqlite::SqliteTarget::parse(&url)?;
         let writes = WriteGeneration::default();
         let write =
-            Pool::sqlite(connect.clone(), 1, options.acquire_timeout).counting_writes(&writes);
+            Pool::sqlite(target.clone(), 1, options.acquire_timeout).counting_writes(&writes);
         // WAL is a property of the file: set once, by the writer, before readers open it.
         write.execute("PRAGMA journal_mode = WAL").await?;
         let readers = options.max_connections.clamp(1, 8);
-        let read = Pool::sqlite(connect, readers, options.acquire_timeout);
+        let checkpointer = sqlite::Checkpointer::start(&target)?;
+        let read = Pool::sqlite(target, readers, options.acquire_timeout);
         Ok(Db {
             engine: Engine::Sqlite,
+            _checkpointer: Some(Arc::new(checkpointer)),
+            connect: AnyConnectOptions::from_str(&url)?,
             read,
             write,
             writes,
@@ -147,8 +159,18 @@ impl Db {
             Engine::Sqlite => sqlite,
             Engine::Postgres => postgres,
         };
+        // Through the write pool's connection where it is sqlx's; on SQLite through a sqlx connection
+        // of its own, while the pool's writer is held so nothing else writes meanwhile.
         let mut conn = self.write.acquire().await?;
-        migrator.run(&mut *conn).await?;
+        match conn.as_sqlx() {
+            Some(sqlx_conn) => migrator.run(sqlx_conn).await?,
+            None => {
+                let mut own = self.connect.connect().await?;
+                let ran = migrator.run(&mut own).await;
+                own.close().await?;
+                ran?;
+            }
+        }
         Ok(())
     }
 
@@ -178,14 +200,6 @@ fn pool_options(options: &DbOptions, max: u32) -> AnyPoolOptions {
                 Ok(true)
             })
         })
-}
-
-pub(crate) async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-    conn.execute(
-        "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON",
-    )
-    .await?;
-    Ok(())
 }
 
 /// SQLite URLs open read-write and create the file unless they say otherwise.

@@ -14,9 +14,9 @@ use bankgate_backoffice::{
     AccountStatus, AccountsApi, BackOfficeError, BoAccount, BoTransaction, Deposit, IdempotencyKey,
     OpenAccount, TransactionQuery,
 };
+use bankgate_db::Conn;
 use bankgate_domain::ids::BoRef;
 use bankgate_domain::time_format::to_millis;
-use sqlx::AnyConnection;
 
 #[async_trait]
 impl AccountsApi for Sandbox {
@@ -179,7 +179,7 @@ impl Sandbox {
 
 /// Credits the account from the funding account and records the statement line.
 async fn book_deposit(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account: &BoRef,
     deposit: &Deposit,
     key: &str,
@@ -220,10 +220,7 @@ async fn book_deposit(
 }
 
 /// One customer account, or `NotFound("account")`. Internal accounts live elsewhere and are never found.
-pub(crate) async fn fetch_account(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<BoAccount, SandboxError> {
+pub(crate) async fn fetch_account(conn: &mut Conn, id: &str) -> Result<BoAccount, SandboxError> {
     let sql = format!("{} WHERE id = $1", AccountRow::SELECT);
     let row: Option<AccountRow> = sqlx::query_as(&sql)
         .bind(id)

@@ -12,9 +12,9 @@ use bankgate_backoffice::{
     AuthorizationOutcome, AuthorizationRequest, BackOfficeError, BoCard, BoTransaction,
     CardAuthorizationApi,
 };
+use bankgate_db::Conn;
 use bankgate_domain::restrictions::DeclineReason;
 use bankgate_domain::time_format::to_millis;
-use sqlx::AnyConnection;
 
 const DEFAULT_NARRATIVE: &str = "Card purchase";
 
@@ -57,7 +57,7 @@ impl Sandbox {
     /// when the available balance does not cover it.
     async fn settle(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut Conn,
         card: &BoCard,
         request: &AuthorizationRequest,
     ) -> Result<Option<BoTransaction>, SandboxError> {

@@ -12,11 +12,11 @@ use crate::rows::CardRow;
 use crate::Sandbox;
 use async_trait::async_trait;
 use bankgate_backoffice::{BackOfficeError, BoCard, CardsApi, IdempotencyKey, IssueCard};
+use bankgate_db::Conn;
 use bankgate_domain::card::{Expiry, Pin, ReissueReason};
 use bankgate_domain::ids::BoRef;
 use bankgate_domain::mask::MaskedPan;
 use bankgate_domain::restrictions::{CardRestrictions, RestrictionUpdate};
-use sqlx::AnyConnection;
 
 /// How long a newly issued or reissued card is valid.
 const CARD_VALIDITY_YEARS: i32 = 3;
@@ -232,7 +232,7 @@ impl Sandbox {
 }
 
 /// Gives a card a new number (after theft). The old number is gone from the sandbox, so nothing can use it.
-async fn replace_pan(conn: &mut AnyConnection, card_id: &str) -> Result<(), SandboxError> {
+async fn replace_pan(conn: &mut Conn, card_id: &str) -> Result<(), SandboxError> {
     let pan = draw_unused(conn, PAN_TAKEN_SQL, random_pan).await?;
     sqlx::query("UPDATE sbx_cards SET pan = $1, pan_masked = $2 WHERE id = $3")
         .bind(&pan)
@@ -244,7 +244,7 @@ async fn replace_pan(conn: &mut AnyConnection, card_id: &str) -> Result<(), Sand
 }
 
 /// One card with its account's customer and currency, or `NotFound("card")`.
-pub(crate) async fn fetch_card(conn: &mut AnyConnection, id: &str) -> Result<BoCard, SandboxError> {
+pub(crate) async fn fetch_card(conn: &mut Conn, id: &str) -> Result<BoCard, SandboxError> {
     let sql = format!("{} WHERE c.id = $1", CardRow::SELECT);
     let row: Option<CardRow> = sqlx::query_as(&sql)
         .bind(id)

@@ -5,16 +5,17 @@
 use crate::{Sandbox, SandboxError};
 use async_trait::async_trait;
 use bankgate_backoffice::{BackOfficeError, BoChange, ChangedObject, ChangesApi};
+use bankgate_db::Conn;
 use bankgate_domain::ids::BoRef;
 use bankgate_domain::time_format::from_millis;
-use sqlx::{query, query_as, AnyConnection};
+use sqlx::{query, query_as};
 
 const ACCOUNT: &str = "account";
 const CARD: &str = "card";
 
 /// Notes that customer accounts `account_ids` changed, in one statement, in id order.
 pub(crate) async fn accounts_changed(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account_ids: &[&str],
     at_ms: i64,
 ) -> Result<(), SandboxError> {
@@ -39,7 +40,7 @@ pub(crate) async fn accounts_changed(
 
 /// Notes that card `card_id` changed.
 pub(crate) async fn card_changed(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     card_id: &str,
     at_ms: i64,
 ) -> Result<(), SandboxError> {

@@ -7,8 +7,8 @@ use crate::numbers::new_id;
 use crate::Sandbox;
 use async_trait::async_trait;
 use bankgate_backoffice::{BackOfficeError, CustomersApi, IdempotencyKey, NewCustomer};
+use bankgate_db::Conn;
 use bankgate_domain::ids::BoRef;
-use sqlx::AnyConnection;
 
 #[async_trait]
 impl CustomersApi for Sandbox {
@@ -46,10 +46,7 @@ impl Sandbox {
 }
 
 /// Fails with `NotFound("customer")` unless the customer exists.
-pub(crate) async fn ensure_customer(
-    conn: &mut AnyConnection,
-    customer: &BoRef,
-) -> Result<(), SandboxError> {
+pub(crate) async fn ensure_customer(conn: &mut Conn, customer: &BoRef) -> Result<(), SandboxError> {
     let found: Option<(String,)> = sqlx::query_as("SELECT id FROM sbx_customers WHERE id = $1")
         .bind(customer.as_str())
         .fetch_optional(&mut *conn)

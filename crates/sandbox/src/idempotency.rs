@@ -5,10 +5,10 @@
 
 use crate::error::SandboxError;
 use bankgate_backoffice::IdempotencyKey;
+use bankgate_db::Conn;
 use bankgate_db::{is_unique_violation, Db};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sqlx::AnyConnection;
 
 /// A write transaction on the sandbox database.
 pub(crate) type Tx = bankgate_db::Tx;
@@ -121,7 +121,7 @@ impl<'k> IdempotentCall<'k> {
 
     async fn stored<T: DeserializeOwned>(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut Conn,
     ) -> Result<Option<T>, SandboxError> {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT result FROM sbx_idempotency WHERE operation = $1 AND idempotency_key = $2",

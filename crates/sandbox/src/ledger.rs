@@ -8,8 +8,8 @@
 
 use crate::error::SandboxError;
 use crate::numbers::new_id;
+use bankgate_db::Conn;
 use bankgate_domain::{Currency, Money};
-use sqlx::AnyConnection;
 
 /// The bank's own side of a movement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +80,7 @@ pub(crate) enum Unposted {
 
 /// Credits `amount` (positive) to a customer account from an internal account. Returns the entry id.
 pub(crate) async fn credit_customer(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account_id: &str,
     from: InternalAccount,
     amount: Money,
@@ -106,7 +106,7 @@ pub(crate) async fn credit_customer(
 /// Debits `amount` (positive) from a customer account to an internal account, if the available balance
 /// covers it. Returns the entry id, or `None` when funds are short (the caller must then not commit).
 pub(crate) async fn debit_customer(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account_id: &str,
     to: InternalAccount,
     amount: Money,
@@ -131,7 +131,7 @@ pub(crate) async fn debit_customer(
 /// [`Unposted`] when a debit is not covered; earlier updates may then stand in the transaction, so the
 /// caller must roll it back (every refusal returns before its commit).
 pub(crate) async fn post(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     entry: &NewEntry<'_>,
     postings: &[Posting<'_>],
 ) -> Result<Result<String, Unposted>, SandboxError> {
@@ -211,7 +211,7 @@ pub(crate) async fn post(
 
 /// Applies one signed posting to a customer account's stored balances.
 async fn move_customer_balance(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account_id: &str,
     amount: Money,
     at_ms: i64,
@@ -300,7 +300,7 @@ fn ensure_balanced(postings: &[(String, Money)]) -> Result<(), SandboxError> {
 /// Creates the internal account on first use. `ON CONFLICT DO NOTHING` makes concurrent first uses safe
 /// on both engines without a lookup.
 async fn ensure_internal_account(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: &str,
     account: InternalAccount,
     currency: Currency,

@@ -7,8 +7,8 @@ use crate::accounts::fetch_account;
 use crate::error::SandboxError;
 use crate::ledger::Unposted;
 use bankgate_backoffice::{AccountStatus, BoAccount};
+use bankgate_db::Conn;
 use bankgate_domain::Money;
-use sqlx::AnyConnection;
 
 /// Which way money goes on a customer account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub(crate) enum Side {
 /// and, to be debited, is not blocked. A blocked account still receives money, as a frozen account at a
 /// real bank does.
 pub(crate) async fn usable_account(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account_id: &str,
     amount: Money,
     side: Side,

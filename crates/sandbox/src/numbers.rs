@@ -2,11 +2,11 @@
 //! Generators are pure; [`draw_unused`] is the one place that checks a drawn number against the store.
 
 use crate::error::SandboxError;
+use bankgate_db::Conn;
 use bankgate_domain::card::luhn_check_digit;
 use bankgate_domain::ids::{random_base36, BackOfficeId};
 use bankgate_domain::routing::aba_check_digit;
 use rand::Rng;
-use sqlx::AnyConnection;
 
 /// The sandbox's card BIN: a Visa-style test range, so a sandbox PAN can never be a real card.
 pub(crate) const CARD_BIN: &str = "400000";
@@ -64,7 +64,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// Draws with `draw` until `taken_sql` (one `$1` parameter, selecting a row when the number is in use)
 /// finds nothing. The unique index behind each column stays the final word under concurrency.
 pub(crate) async fn draw_unused(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     taken_sql: &'static str,
     draw: fn() -> String,
 ) -> Result<String, SandboxError> {

@@ -15,8 +15,8 @@ use async_trait::async_trait;
 use bankgate_backoffice::{
     BackOfficeError, BoTransaction, CardToVault, IdempotencyKey, Payee, PaymentsApi, Payout, Rail,
 };
+use bankgate_db::Conn;
 use bankgate_domain::ids::BoRef;
-use sqlx::AnyConnection;
 use time::Date;
 
 /// The `details` key of a push-to-card payee's vault reference.
@@ -109,7 +109,7 @@ fn check_payee(payee: &Payee) -> Result<(), SandboxError> {
 
 /// Debits the account into payouts clearing, records the line and the payout instruction.
 async fn send(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     payout: &Payout,
     key: &str,
     now: i64,

@@ -58,7 +58,7 @@ pub(crate) async fn ledger_report(db: &Db) -> Result<LedgerReport, SandboxError>
 }
 
 async fn currency_totals(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut bankgate_db::Conn,
 ) -> Result<BTreeMap<Currency, i64>, SandboxError> {
     // PostgreSQL's SUM(bigint) is NUMERIC, which the Any driver cannot decode: hence the CAST.
     let rows: Vec<(String, i64)> = sqlx::query_as(
@@ -76,7 +76,7 @@ async fn currency_totals(
         .collect()
 }
 
-async fn unbalanced_entries(conn: &mut sqlx::AnyConnection) -> Result<Vec<String>, SandboxError> {
+async fn unbalanced_entries(conn: &mut bankgate_db::Conn) -> Result<Vec<String>, SandboxError> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT DISTINCT entry_id FROM sbx_postings GROUP BY entry_id, currency HAVING SUM(amount_minor) <> 0 \
          ORDER BY entry_id",
@@ -87,7 +87,7 @@ async fn unbalanced_entries(conn: &mut sqlx::AnyConnection) -> Result<Vec<String
 }
 
 async fn mismatched_accounts(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut bankgate_db::Conn,
 ) -> Result<Vec<AccountMismatch>, SandboxError> {
     let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
         "SELECT a.id, a.ledger_minor, a.available_minor, COALESCE(CAST(SUM(p.amount_minor) AS BIGINT), 0) \

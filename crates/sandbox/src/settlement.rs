@@ -9,7 +9,7 @@ use crate::movement::{posted, require_positive, usable_account, Side};
 use crate::transactions::{self, NewTransaction};
 use crate::Sandbox;
 use bankgate_backoffice::{BoTransaction, IdempotencyKey, LegKind, SettlementLeg};
-use sqlx::AnyConnection;
+use bankgate_db::Conn;
 
 impl Sandbox {
     pub(crate) async fn settlement_leg_once(
@@ -68,7 +68,7 @@ fn check_leg_fx(leg: &SettlementLeg, side: Side) -> Result<(), SandboxError> {
 
 /// Moves the leg's money between the account and the settlement account and records its line.
 async fn settle(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     leg: &SettlementLeg,
     side: Side,
     key: &str,

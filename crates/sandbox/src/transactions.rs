@@ -5,10 +5,10 @@ use crate::error::SandboxError;
 use crate::numbers::new_id;
 use crate::rows::TransactionRow;
 use bankgate_backoffice::{BoTransaction, FxDetail, TransactionQuery, TransactionState};
+use bankgate_db::Conn;
 use bankgate_domain::ids::random_base36;
 use bankgate_domain::time_format::to_millis;
 use bankgate_domain::Money;
-use sqlx::AnyConnection;
 use time::{Date, OffsetDateTime, Time};
 
 /// A statement line to record. `amount` is signed from the customer's side: negative for a debit.
@@ -31,7 +31,7 @@ pub(crate) struct NewTransaction<'a> {
 
 /// Records a settled (confirmed) transaction and returns it as stored.
 pub(crate) async fn record(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     new: &NewTransaction<'_>,
 ) -> Result<BoTransaction, SandboxError> {
     let id = new_id("tx");
@@ -77,7 +77,7 @@ pub(crate) async fn record(
 
 /// An account's transactions, newest value time first (ties: newest recorded first).
 pub(crate) async fn list(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account_id: &str,
     query: &TransactionQuery,
 ) -> Result<Vec<BoTransaction>, SandboxError> {

@@ -14,7 +14,7 @@ use bankgate_backoffice::{
     BackOfficeError, BoTransaction, BookTransfer, FxDetail, IdempotencyKey, SettlementLeg,
     TransferLegs, TransfersApi,
 };
-use sqlx::AnyConnection;
+use bankgate_db::Conn;
 
 #[async_trait]
 impl TransfersApi for Sandbox {
@@ -101,7 +101,7 @@ fn check_transfer(transfer: &BookTransfer) -> Result<(), SandboxError> {
 
 /// Moves the money in one entry and records both statement lines.
 async fn book(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     transfer: &BookTransfer,
     key: &str,
     now: i64,

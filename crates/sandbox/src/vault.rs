@@ -7,9 +7,9 @@ use crate::idempotency::{Begun, IdempotentCall};
 use crate::numbers::new_id;
 use crate::Sandbox;
 use bankgate_backoffice::{CardToVault, IdempotencyKey};
+use bankgate_db::Conn;
 use bankgate_domain::card::luhn_valid;
 use bankgate_domain::ids::BoRef;
-use sqlx::AnyConnection;
 use time::Date;
 
 /// ISO/IEC 7812 card numbers are 12 to 19 digits long.
@@ -70,7 +70,7 @@ fn check_card(card: &CardToVault, today: Date) -> Result<(), SandboxError> {
 /// Refuses a push-to-card payee whose reference names no card in this bank's vault, or one expired by
 /// now: the payment could not reach it.
 pub(crate) async fn ensure_vaulted(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     card_ref: &str,
     today: Date,
 ) -> Result<(), SandboxError> {

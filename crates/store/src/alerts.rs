@@ -9,6 +9,7 @@ use crate::json::from_text;
 use crate::messages::{insert_message, MessageDetails, NewMessage};
 use crate::{Result, Store};
 use bankgate_backoffice::{BoAccount, BoTransaction};
+use bankgate_db::Conn;
 use bankgate_db::Engine;
 use bankgate_domain::alerts::{
     min_amount_of, transaction_notice, AlertNotice, AlertType, SummaryPeriod, TransactionFacts,
@@ -16,7 +17,7 @@ use bankgate_domain::alerts::{
 };
 use bankgate_domain::ids::{MessageId, UserId};
 use bankgate_domain::time_format::{from_millis, to_millis};
-use sqlx::{query, query_as, AnyConnection};
+use sqlx::{query, query_as};
 use time::OffsetDateTime;
 
 /// How far a back office's clock may lag bankgate's before its new lines look older than an alert.
@@ -79,11 +80,7 @@ pub(crate) struct NewLine<'a> {
 
 type SettingRow = (String, i64, String, i64);
 
-async fn settings(
-    conn: &mut AnyConnection,
-    user: &UserId,
-    only_enabled: bool,
-) -> Result<Vec<AlertSetting>> {
+async fn settings(conn: &mut Conn, user: &UserId, only_enabled: bool) -> Result<Vec<AlertSetting>> {
     let sql = if only_enabled {
         "SELECT alert_type_id, is_enabled, parameters, updated_at FROM alert_settings WHERE user_id = $1 AND is_enabled = 1"
     } else {
@@ -198,7 +195,7 @@ impl Store {
     /// transaction, after its own events. How many were sent.
     pub(crate) async fn send_transaction_alerts(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut Conn,
         user: &UserId,
         lines: &[NewLine<'_>],
         at: OffsetDateTime,
@@ -288,7 +285,7 @@ impl<'a> AlertOccasion<'a> {
 /// Stores an alert's message (from [`ALERTS_SENDER`]) inside the caller's transaction, unless its
 /// occasion already sent it. True when it was stored.
 async fn insert_alert(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     engine: bankgate_db::Engine,
     alert: &AlertOccasion<'_>,
     notice: AlertNotice,
@@ -328,7 +325,7 @@ impl Store {
 }
 
 /// The name the user knows an account by, for alert texts.
-async fn account_name(conn: &mut AnyConnection, account_id: &str) -> Result<String> {
+async fn account_name(conn: &mut Conn, account_id: &str) -> Result<String> {
     let row: Option<(String,)> = query_as("SELECT data FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_optional(&mut *conn)

@@ -9,10 +9,11 @@
 //! listens, which announces it in turn. Announcements are hints to re-read the log, never the data.
 
 use crate::{Result, Store};
+use bankgate_db::Conn;
 use bankgate_db::Engine;
 use bankgate_domain::ids::UserId;
 use bankgate_domain::time_format::{from_millis, to_millis};
-use sqlx::{query, query_as, Any, AnyConnection};
+use sqlx::{query, query_as, Any};
 use time::OffsetDateTime;
 
 /// The PostgreSQL channel nodes listen on; each notification's payload is a user id.
@@ -91,7 +92,7 @@ pub struct EventRecord {
 
 /// Appends an event to `user`'s log inside the caller's transaction; its number.
 pub(crate) async fn append_event(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     engine: Engine,
     user: &UserId,
     kind: EventKind,
@@ -104,7 +105,7 @@ pub(crate) async fn append_event(
 /// Appends events to `user`'s log inside the caller's transaction, in order, with one counter update, one
 /// insert and one notification; the number of the last (0 when there are none).
 pub(crate) async fn append_events(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     engine: Engine,
     user: &UserId,
     events: &[(EventKind, &str)],
@@ -123,7 +124,7 @@ pub(crate) async fn append_events(
 /// a cycle), and all the events go in one insert. `events` must be sorted by user; each user's keep their
 /// order. Empty is fine. Each user's last event number afterwards.
 pub(crate) async fn append_events_of_users(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     engine: Engine,
     events: &[(&UserId, EventKind, &str)],
     at: i64,

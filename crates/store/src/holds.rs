@@ -18,9 +18,10 @@
 
 use crate::jobs::Enqueued;
 use crate::{Result, Store, StoreError};
+use bankgate_db::Conn;
 use bankgate_domain::ids::{AccountId, OperationId, UserId};
 use bankgate_domain::{Currency, Money};
-use sqlx::{query, query_as, AnyConnection};
+use sqlx::{query, query_as};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -118,7 +119,7 @@ impl Store {
 /// Places `hold` for job `job` if the available balance covers it and nothing moved since it was read.
 /// Returns the refusal when it cannot, having changed nothing the caller must keep.
 pub(crate) async fn place_hold(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     job: &OperationId,
     user: &UserId,
     hold: &NewHold,
@@ -183,7 +184,7 @@ pub(crate) async fn place_hold(
 
 /// Adds `amount` to the user's stand-in exposure if it stays within `limit`; false when it would not.
 async fn add_stand_in_exposure(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     user: &UserId,
     amount: Money,
     limit: Money,
@@ -208,7 +209,7 @@ async fn add_stand_in_exposure(
 
 /// Releases job `job`'s hold, if it has one still live; the account it was on.
 pub(crate) async fn release_hold(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     job: &OperationId,
     why: HoldRelease,
     now: i64,

@@ -3,9 +3,10 @@
 
 use crate::events::{append_event, EventKind};
 use crate::{Result, Store};
+use bankgate_db::Conn;
 use bankgate_domain::ids::{MessageId, UserId};
 use bankgate_domain::time_format::{from_millis, to_millis};
-use sqlx::{query, query_as, AnyConnection};
+use sqlx::{query, query_as};
 use time::OffsetDateTime;
 
 /// What a message may carry besides its text (support's messages use them; users' have none).
@@ -89,7 +90,7 @@ impl From<MessageRow> for MessageRecord {
     }
 }
 
-async fn find(conn: &mut AnyConnection, user: &UserId, id: &str) -> Result<Option<MessageRecord>> {
+async fn find(conn: &mut Conn, user: &UserId, id: &str) -> Result<Option<MessageRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM messages WHERE user_id = $1 AND id = $2");
     let row: Option<MessageRow> = query_as(&sql)
         .bind(user.as_str())
@@ -100,10 +101,7 @@ async fn find(conn: &mut AnyConnection, user: &UserId, id: &str) -> Result<Optio
 }
 
 /// The message the sender of `message` already sent with its dedup code, if any.
-async fn find_first(
-    conn: &mut AnyConnection,
-    message: &NewMessage<'_>,
-) -> Result<Option<MessageRecord>> {
+async fn find_first(conn: &mut Conn, message: &NewMessage<'_>) -> Result<Option<MessageRecord>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM messages WHERE user_id = $1 AND from_id = $2 AND dedup_code = $3"
     );
@@ -119,7 +117,7 @@ async fn find_first(
 /// Stores a message inside the caller's transaction, with its `messages` event, unless the sender
 /// already sent one with its dedup code. True when it was stored.
 pub(crate) async fn insert_message(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     engine: bankgate_db::Engine,
     message: &NewMessage<'_>,
 ) -> Result<bool> {

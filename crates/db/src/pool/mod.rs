@@ -1,27 +1,22 @@
 //! Connection pools, and the transaction type the stores write through.
 //!
-//! PostgreSQL uses sqlx's pool. SQLite uses bankgate's own, smaller one: sqlx's pool pings every
-//! connection it takes back (a round trip to SQLite's worker thread and a spawned task per statement),
-//! and on the single writer connection that ping sits inside the critical section every write waits for.
-//! A SQLite connection is a local file, so there is nothing for the ping to find: bankgate's pool hands a
-//! connection back as soon as its user drops it. What the ping also did, flushing the work of a caller
-//! cancelled mid-statement, SQLite's worker already does in order (a dropped transaction queues its
-//! rollback before the connection is handed out again). A connection that sat idle for a while is pinged
-//! before it is handed out, as on PostgreSQL, and replaced if its worker thread is gone; one whose worker
-//! is found gone while in use (sqlx's `WorkerCrashed`) is not given back.
+//! PostgreSQL uses sqlx's pool. SQLite uses bankgate's own, smaller one, of connections that run each
+//! statement on the calling thread (`crate::sqlite`): a connection goes back to the idle list the moment
+//! its user drops it, with anything it left open rolled back first. A SQLite connection is a local file
+//! with no thread of its own, so there is nothing for a ping to find and none is made.
 
 mod conn;
 mod executor;
 #[cfg(test)]
 mod tests;
 
-use conn::{Held, SqliteHeld};
-pub use conn::{PoolConn, Tx};
-use sqlx::any::AnyConnectOptions;
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection};
+use crate::sqlite::{SqliteConn, SqliteTarget};
+use conn::SqliteHome;
+pub use conn::{Conn, PoolConn, Tx};
+use sqlx::AnyPool;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// A pool of connections to one database. Cheap to clone.
@@ -71,11 +66,11 @@ impl Pool {
         }
     }
 
-    pub(crate) fn sqlite(connect: AnyConnectOptions, size: u32, acquire_timeout: Duration) -> Pool {
+    pub(crate) fn sqlite(target: SqliteTarget, size: u32, acquire_timeout: Duration) -> Pool {
         let size = size.max(1) as usize;
         Pool {
             kind: Kind::Sqlite(Arc::new(SqlitePool {
-                connect,
+                target,
                 idle: Mutex::new(Vec::with_capacity(size)),
                 permits: Arc::new(Semaphore::new(size)),
                 acquire_timeout,
@@ -86,11 +81,14 @@ impl Pool {
 
     /// A connection for the caller alone until it is dropped.
     pub async fn acquire(&self) -> Result<PoolConn, sqlx::Error> {
-        let held = match &self.kind {
-            Kind::Sqlx(pool) => Held::Sqlx(pool.acquire().await?),
-            Kind::Sqlite(pool) => pool.acquire().await?,
+        let (conn, home) = match &self.kind {
+            Kind::Sqlx(pool) => (Conn::Sqlx(pool.acquire().await?), None),
+            Kind::Sqlite(pool) => {
+                let (conn, home) = pool.acquire().await?;
+                (Conn::Sqlite(conn), Some(home))
+            }
         };
-        Ok(PoolConn::new(held, self.writes.clone()))
+        Ok(PoolConn::new(conn, home, self.writes.clone()))
     }
 
     /// Begins a transaction on a connection of its own; dropped without [`Tx::commit`], it rolls back.
@@ -101,77 +99,61 @@ impl Pool {
     pub async fn close(&self) {
         match &self.kind {
             Kind::Sqlx(pool) => pool.close().await,
-            Kind::Sqlite(pool) => pool.close().await,
+            Kind::Sqlite(pool) => pool.close(),
         }
     }
 }
 
 #[derive(Debug)]
 struct SqlitePool {
-    connect: AnyConnectOptions,
-    /// Connections not in use, each with when it was given back.
-    idle: Mutex<Vec<(AnyConnection, Instant)>>,
+    target: SqliteTarget,
+    /// Connections not in use.
+    idle: Mutex<Vec<SqliteConn>>,
     /// One permit per connection the pool may have open; closed when the pool is.
     permits: Arc<Semaphore>,
     acquire_timeout: Duration,
 }
 
 impl SqlitePool {
-    async fn acquire(self: &Arc<Self>) -> Result<Held, sqlx::Error> {
-        tokio::time::timeout(self.acquire_timeout, self.acquire_untimed())
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)?
-    }
-
-    async fn acquire_untimed(self: &Arc<Self>) -> Result<Held, sqlx::Error> {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| sqlx::Error::PoolClosed)?;
+    async fn acquire(self: &Arc<Self>) -> Result<(SqliteConn, SqliteHome), sqlx::Error> {
+        let permit = tokio::time::timeout(
+            self.acquire_timeout,
+            Arc::clone(&self.permits).acquire_owned(),
+        )
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)?
+        .map_err(|_| sqlx::Error::PoolClosed)?;
         let idle = self.lock_idle().pop();
         let conn = match idle {
-            Some((conn, since)) if since.elapsed() <= crate::PING_IF_IDLE_FOR => conn,
-            Some((mut conn, _)) => match conn.ping().await {
-                Ok(()) => conn,
-                Err(_) => self.open().await?,
-            },
-            None => self.open().await?,
+            Some(conn) => conn,
+            None => SqliteConn::open(&self.target)?,
         };
-        Ok(Held::Sqlite(SqliteHeld {
-            conn: Some(conn),
+        let home = SqliteHome {
             pool: Arc::clone(self),
-            broken: false,
             _permit: permit,
-        }))
+        };
+        Ok((conn, home))
     }
 
-    async fn open(&self) -> Result<AnyConnection, sqlx::Error> {
-        let mut conn = self.connect.connect().await?;
-        crate::sqlite_pragmas(&mut conn).await?;
-        Ok(conn)
-    }
-
-    fn give_back(&self, conn: AnyConnection) {
+    fn give_back(&self, conn: SqliteConn) {
         // Checked under the lock `close` takes, so nothing is put back after `close` emptied the list.
         let mut idle = self.lock_idle();
         if !self.permits.is_closed() {
-            idle.push((conn, Instant::now()));
+            idle.push(conn);
         }
     }
 
     /// Closes the idle connections; one in use is closed when its user drops it.
-    async fn close(&self) {
+    fn close(&self) {
         let idle = {
             let mut idle = self.lock_idle();
             self.permits.close();
             std::mem::take(&mut *idle)
         };
-        for (conn, _) in idle {
-            let _ = conn.close().await;
-        }
+        drop(idle);
     }
 
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<(AnyConnection, Instant)>> {
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<SqliteConn>> {
         // The list is only pushed to and popped from; a panic elsewhere cannot leave it half-changed.
         self.idle
             .lock()

@@ -14,11 +14,12 @@ pub use records::{
 use crate::events::EventKind;
 use crate::holds::{place_hold, release_hold, HoldRelease};
 use crate::{Result, Store, StoreError};
+use bankgate_db::Conn;
 use bankgate_db::{is_unique_violation, Engine};
 use bankgate_domain::ids::{new_undo_id, OperationId, UserId};
 use bankgate_domain::time_format::to_millis;
 use records::{JobRow, JOB_COLUMNS};
-use sqlx::{query, query_as, AnyConnection};
+use sqlx::{query, query_as};
 use time::OffsetDateTime;
 
 /// Attempts at queueing before an undo-id collision streak is treated as a fault.
@@ -443,14 +444,14 @@ impl Store {
     }
 }
 
-async fn fetch_job(conn: &mut AnyConnection, id: &str) -> Result<JobRecord> {
+async fn fetch_job(conn: &mut Conn, id: &str) -> Result<JobRecord> {
     let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
     let row: JobRow = query_as(&sql).bind(id).fetch_one(&mut *conn).await?;
     row.into_record()
 }
 
 async fn find_by_undo_id(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     user: &UserId,
     undo_id: &str,
 ) -> Result<Option<JobRecord>> {
@@ -464,7 +465,7 @@ async fn find_by_undo_id(
 }
 
 async fn find_by_client_ref(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     user: &UserId,
     kind: JobKind,
     client_ref: &str,
