@@ -14,6 +14,11 @@
 //!   it did and the audit, and exits non-zero if the audit finds a problem.
 #![forbid(unsafe_code)]
 
+/// mimalloc keeps a heap per thread: glibc's allocator made the runtime's threads wait on each other's
+/// arena locks (memory allocated on one thread and freed on another, as tasks move between threads).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::bail;
 use bankgate_bench::bank::{run_bank, BankOptions};
 use bankgate_bench::chaos::{run_chaos, ChaosOptions};
@@ -72,7 +77,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = RouteArg::Across)]
         route: RouteArg,
         /// Jobs each node runs at once.
-        #[arg(long, default_value_t = 32)]
+        #[arg(long, default_value_t = bankgate::services::DEFAULT_JOB_WORKERS)]
         workers: usize,
     },
     /// The audited bank test: concurrent transfers with cancels and do-nows, then the audit.
@@ -223,7 +228,7 @@ async fn main() -> anyhow::Result<()> {
                 engine: engine.into(),
                 customers,
                 undo_window_ms: window_ms,
-                job_workers: 32,
+                job_workers: bankgate::services::DEFAULT_JOB_WORKERS,
             })
             .await?;
             let options = BankOptions {

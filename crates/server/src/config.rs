@@ -99,7 +99,7 @@ impl Default for Config {
             undo_window_movement_ms: 10_000,
             undo_window_beneficiary_deletion_ms: 120_000,
             job_max_attempts: 5,
-            job_workers: 32,
+            job_workers: crate::services::DEFAULT_JOB_WORKERS,
             job_poll_interval_ms: 50,
             job_lease_ms: 60_000,
             idempotency_abandon_ms: 60_000,

@@ -1,6 +1,11 @@
 //! The `bankgate` command: `serve`, `migrate`, `openapi`, and `backoffice serve` / `backoffice openapi`
 //! (a sandbox back office as its own HTTP server).
 
+/// mimalloc keeps a heap per thread: glibc's allocator made the runtime's threads wait on each other's
+/// arena locks (memory allocated on one thread and freed on another, as tasks move between threads).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Context;
 use bankgate::config::Config;
 use bankgate_backoffice_http::{BackOfficeServer, SandboxServerSettings};

@@ -52,18 +52,30 @@ impl SqliteTarget {
             Some("ro") => OpenFlags::SQLITE_OPEN_READ_ONLY,
             Some("rwc") => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
             Some("rw") | None => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            // Each connection would get a database of its own: the writer's changes would never reach
+            // the readers.
+            Some("memory") => return Err(in_memory()),
             Some(other) => {
                 return Err(sqlx::Error::Configuration(
                     format!("unsupported SQLite mode {other:?}").into(),
                 ))
             }
         };
+        if url.contains(":memory:") {
+            return Err(in_memory());
+        }
         Ok(SqliteTarget {
             path: options.get_filename().to_owned(),
             // Each connection is used by one task at a time: SQLite's own mutexes are not needed.
             flags: access | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         })
     }
+}
+
+fn in_memory() -> sqlx::Error {
+    sqlx::Error::Configuration(
+        "bankgate keeps SQLite databases in files: give a file, not :memory:".into(),
+    )
 }
 
 /// One SQLite connection, used by one task at a time.

@@ -101,3 +101,15 @@ async fn a_text_of_several_statements_runs_them_all() {
     // A broken statement is an error, not a silent nothing.
     assert!(conn.execute("SELEKT 1").await.is_err());
 }
+
+#[test]
+fn an_in_memory_database_is_refused_with_a_reason() {
+    for url in ["sqlite::memory:", "sqlite://x.db?mode=memory"] {
+        assert!(
+            matches!(SqliteTarget::parse(url), Err(sqlx::Error::Configuration(_))),
+            "{url}: {:?}",
+            SqliteTarget::parse(url).map(|_| ())
+        );
+    }
+    assert!(SqliteTarget::parse("sqlite://x.db?mode=rwc").is_ok());
+}
