@@ -79,8 +79,8 @@ pub struct Db {
     engine: Engine,
     /// How sqlx connects to it, for the migrations.
     connect: AnyConnectOptions,
-    /// SQLite's log checkpointing thread, stopped when the last clone of this `Db` is dropped.
-    _checkpointer: Option<Arc<sqlite::Checkpointer>>,
+    /// SQLite's log checkpointing thread, stopped by `close` or when the last clone is dropped.
+    checkpointer: Option<Arc<sqlite::Checkpointer>>,
     read: Pool,
     write: Pool,
     writes: WriteGeneration,
@@ -104,7 +104,7 @@ impl Db {
                 Ok(Db {
                     engine,
                     connect,
-                    _checkpointer: None,
+                    checkpointer: None,
                     read: pool.clone(),
                     write: pool.counting_writes(&writes),
                     writes,
@@ -122,11 +122,14 @@ impl Db {
         // WAL is a property of the file: set once, by the writer, before readers open it.
         write.execute("PRAGMA journal_mode = WAL").await?;
         let readers = options.max_connections.clamp(1, 8);
-        let checkpointer = sqlite::Checkpointer::start(&target)?;
+        let checkpointer = match target.writable() {
+            true => Some(Arc::new(sqlite::Checkpointer::start(&target)?)),
+            false => None,
+        };
         let read = Pool::sqlite(target, readers, options.acquire_timeout);
         Ok(Db {
             engine: Engine::Sqlite,
-            _checkpointer: Some(Arc::new(checkpointer)),
+            checkpointer,
             connect: AnyConnectOptions::from_str(&url)?,
             read,
             write,
@@ -177,6 +180,9 @@ impl Db {
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.stop();
+        }
     }
 }
 

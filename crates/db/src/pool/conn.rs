@@ -15,8 +15,9 @@ use tokio::sync::OwnedSemaphorePermit;
 pub enum Conn {
     /// A connection of sqlx's pool (PostgreSQL).
     Sqlx(PoolConnection<Any>),
-    /// A SQLite connection that runs statements on the calling thread.
-    Sqlite(SqliteConn),
+    /// A SQLite connection that runs statements on the calling thread (boxed: it is larger than the
+    /// handle sqlx's pools give out, and transactions are passed around by value).
+    Sqlite(Box<SqliteConn>),
 }
 
 impl Conn {
@@ -42,8 +43,7 @@ impl Conn {
             (Conn::Sqlx(conn), false) => {
                 <Any as Database>::TransactionManager::rollback(conn).await
             }
-            (Conn::Sqlite(conn), true) => conn.run("COMMIT", None).await.map(drop),
-            (Conn::Sqlite(conn), false) => conn.run("ROLLBACK", None).await.map(drop),
+            (Conn::Sqlite(conn), commit) => conn.end_transaction(commit).await,
         }
     }
 
@@ -137,10 +137,13 @@ impl Drop for PoolConn {
         let writes = self.writes.take();
         match (&mut conn, self.home.take()) {
             (Conn::Sqlite(sqlite), Some(home)) => {
-                // Whatever a caller left open is not handed to the next one.
+                // Whatever a caller left open is not handed to the next one; a connection whose
+                // rollback failed is closed instead.
                 sqlite.roll_back_now();
                 if let Conn::Sqlite(sqlite) = conn {
-                    home.pool.give_back(sqlite);
+                    if !sqlite.in_transaction() {
+                        home.pool.give_back(sqlite);
+                    }
                 }
             }
             (Conn::Sqlx(_), _) if self.settling && writes.is_some() => {

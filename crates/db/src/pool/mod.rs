@@ -107,15 +107,17 @@ impl Pool {
 #[derive(Debug)]
 struct SqlitePool {
     target: SqliteTarget,
-    /// Connections not in use.
-    idle: Mutex<Vec<SqliteConn>>,
+    /// Connections not in use, kept boxed as their users hold them, so that handing one out or taking
+    /// it back moves a pointer.
+    #[allow(clippy::vec_box)]
+    idle: Mutex<Vec<Box<SqliteConn>>>,
     /// One permit per connection the pool may have open; closed when the pool is.
     permits: Arc<Semaphore>,
     acquire_timeout: Duration,
 }
 
 impl SqlitePool {
-    async fn acquire(self: &Arc<Self>) -> Result<(SqliteConn, SqliteHome), sqlx::Error> {
+    async fn acquire(self: &Arc<Self>) -> Result<(Box<SqliteConn>, SqliteHome), sqlx::Error> {
         let permit = tokio::time::timeout(
             self.acquire_timeout,
             Arc::clone(&self.permits).acquire_owned(),
@@ -126,7 +128,7 @@ impl SqlitePool {
         let idle = self.lock_idle().pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => SqliteConn::open(&self.target)?,
+            None => Box::new(SqliteConn::open(&self.target)?),
         };
         let home = SqliteHome {
             pool: Arc::clone(self),
@@ -135,7 +137,7 @@ impl SqlitePool {
         Ok((conn, home))
     }
 
-    fn give_back(&self, conn: SqliteConn) {
+    fn give_back(&self, conn: Box<SqliteConn>) {
         // Checked under the lock `close` takes, so nothing is put back after `close` emptied the list.
         let mut idle = self.lock_idle();
         if !self.permits.is_closed() {
@@ -153,7 +155,8 @@ impl SqlitePool {
         drop(idle);
     }
 
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<SqliteConn>> {
+    #[allow(clippy::vec_box)]
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Box<SqliteConn>>> {
         // The list is only pushed to and popped from; a panic elsewhere cannot leave it half-changed.
         self.idle
             .lock()

@@ -5,12 +5,15 @@
 //! here is a runtime thread serving requests. Instead a thread per database checkpoints every
 //! [`EVERY`] without blocking readers or the writer (a passive checkpoint), and, since a page written
 //! many times between two checkpoints is copied once, copies far fewer pages. Commits still checkpoint
-//! on their own past [`BACKSTOP_PAGES`], should this thread ever fall behind.
+//! on their own past [`BACKSTOP_PAGES`]. Under sustained writes that is what empties the log (SQLite
+//! starts it over only when a checkpoint has caught up as a write begins, and this thread's run while
+//! the writer appends), so the log file grows to about that size and stays there.
 
 use super::error::from_rusqlite;
 use super::SqliteTarget;
 use rusqlite::Connection;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// How often the log is checkpointed.
@@ -18,10 +21,10 @@ const EVERY: Duration = Duration::from_millis(250);
 /// The log size (in pages) past which a commit checkpoints by itself, as a backstop.
 pub(super) const BACKSTOP_PAGES: u32 = 25_000;
 
-/// The checkpointing thread of one database; it stops when this is dropped.
+/// The checkpointing thread of one database; it stops when this is stopped or dropped.
 #[derive(Debug)]
 pub(crate) struct Checkpointer {
-    _stop: Sender<()>,
+    stop: Mutex<Option<Sender<()>>>,
 }
 
 impl Checkpointer {
@@ -42,6 +45,14 @@ impl Checkpointer {
                 }
             })
             .map_err(sqlx::Error::Io)?;
-        Ok(Checkpointer { _stop: stop })
+        Ok(Checkpointer {
+            stop: Mutex::new(Some(stop)),
+        })
+    }
+
+    /// Stops the thread (at its next wake-up at the latest) and closes its connection.
+    pub(crate) fn stop(&self) {
+        let mut stop = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+        drop(stop.take());
     }
 }

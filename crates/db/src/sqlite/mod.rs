@@ -72,10 +72,24 @@ impl SqliteTarget {
     }
 }
 
+fn transaction_lost() -> sqlx::Error {
+    sqlx::Error::Protocol(
+        "SQLite rolled the transaction back after an earlier error; nothing of it was kept"
+            .to_owned(),
+    )
+}
+
 fn in_memory() -> sqlx::Error {
     sqlx::Error::Configuration(
         "bankgate keeps SQLite databases in files: give a file, not :memory:".into(),
     )
+}
+
+impl SqliteTarget {
+    /// Whether connections may write (a read-only database has no log to checkpoint).
+    pub(crate) fn writable(&self) -> bool {
+        !self.flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY)
+    }
 }
 
 /// One SQLite connection, used by one task at a time.
@@ -84,6 +98,10 @@ pub struct SqliteConn {
     /// What bankgate learned about each statement text it ran: how many statements it holds, and the
     /// names of its result columns once seen.
     shapes: HashMap<Box<str>, StatementShape>,
+    /// SQLite rolled back the open transaction by itself after an error. Until the transaction's owner
+    /// ends it, every statement fails: run in autocommit, each would land on its own, and the
+    /// transaction would end half-applied.
+    transaction_lost: bool,
 }
 
 impl std::fmt::Debug for SqliteConn {
@@ -108,6 +126,7 @@ impl SqliteConn {
         Ok(SqliteConn {
             db,
             shapes: HashMap::new(),
+            transaction_lost: false,
         })
     }
 
@@ -118,18 +137,46 @@ impl SqliteConn {
         sql: &str,
         arguments: Option<AnyArguments<'_>>,
     ) -> Result<Results, sqlx::Error> {
+        if self.transaction_lost {
+            return Err(transaction_lost());
+        }
         let arguments = arguments.map(|a| a.values.0).unwrap_or_default();
         let started = tokio::time::Instant::now();
         let mut pause = Duration::from_millis(1);
         loop {
-            match statement::run(&self.db, &mut self.shapes, sql, &arguments) {
-                Err(e) if error::is_busy(&e) && started.elapsed() < BUSY_WAIT => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_millis(50));
-                }
-                other => return other.map_err(from_rusqlite),
+            let in_transaction = self.in_transaction();
+            let failure = match statement::run(&self.db, &mut self.shapes, sql, &arguments) {
+                Ok(results) => return Ok(results),
+                Err(failure) => failure,
+            };
+            if in_transaction && !self.in_transaction() {
+                self.transaction_lost = true;
+                return Err(from_rusqlite(failure.error));
             }
+            // Tried again only if nothing ran: a text of several statements may have run some.
+            if !(failure.nothing_ran
+                && error::is_busy(&failure.error)
+                && started.elapsed() < BUSY_WAIT)
+            {
+                return Err(from_rusqlite(failure.error));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
         }
+    }
+
+    /// Ends the open transaction, as COMMIT or ROLLBACK. A commit of a transaction SQLite already
+    /// rolled back is an error; a rollback of it succeeds.
+    pub(crate) async fn end_transaction(&mut self, commit: bool) -> Result<(), sqlx::Error> {
+        if std::mem::take(&mut self.transaction_lost) {
+            return if commit {
+                Err(transaction_lost())
+            } else {
+                Ok(())
+            };
+        }
+        let end = if commit { "COMMIT" } else { "ROLLBACK" };
+        self.run(end, None).await.map(drop)
     }
 
     /// Whether a transaction is open on this connection.
@@ -140,6 +187,7 @@ impl SqliteConn {
     /// Ends an open transaction without waiting for anything (a transaction dropped unfinished). A
     /// rollback takes no lock, so it cannot be refused as busy.
     pub(crate) fn roll_back_now(&mut self) {
+        self.transaction_lost = false;
         if self.in_transaction() {
             if let Err(e) = self.db.execute_batch("ROLLBACK") {
                 tracing::warn!(error = %e, "rolling back an abandoned SQLite transaction failed");

@@ -29,54 +29,79 @@ struct ResultColumns {
     columns: Vec<AnyColumn>,
 }
 
+/// Why a run failed, and whether any of its statements had already run (a text of several may fail
+/// part-way; running it again would repeat what ran).
+pub(super) struct Failure {
+    pub(super) error: rusqlite::Error,
+    pub(super) nothing_ran: bool,
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(error: rusqlite::Error) -> Failure {
+        Failure {
+            error,
+            nothing_ran: true,
+        }
+    }
+}
+
 /// Runs `sql` with `arguments` and gathers what it returns.
 pub(super) fn run(
     db: &Connection,
     shapes: &mut HashMap<Box<str>, StatementShape>,
     sql: &str,
     arguments: &[AnyValueKind<'_>],
-) -> rusqlite::Result<Results> {
-    if !shapes.contains_key(sql) {
-        // Counting the statements prepares them once; later runs of the same text use the cache.
-        let several = Batch::new(db, sql)
-            .take(2)
-            .collect::<Result<Vec<_>, _>>()?
-            .len()
-            > 1;
-        let shape = StatementShape {
-            several,
-            columns: None,
-        };
-        shapes.insert(sql.into(), shape);
-    }
-    let Some(shape) = shapes.get_mut(sql) else {
-        return Err(rusqlite::Error::InvalidQuery);
-    };
+) -> Result<Results, Failure> {
     let mut out = Vec::new();
     let mut unnamed = 0;
-    if shape.several {
-        for statement in Batch::new(db, sql) {
-            let mut statement = statement?;
-            let mut columns = None;
+    match shapes.get_mut(sql) {
+        Some(shape) if !shape.several => {
+            let mut statement = db.prepare_cached(sql)?;
             run_one(
                 db,
                 &mut statement,
                 arguments,
                 &mut unnamed,
-                &mut columns,
+                &mut shape.columns,
                 &mut out,
             )?;
         }
-    } else {
-        let mut statement = db.prepare_cached(sql)?;
-        run_one(
-            db,
-            &mut statement,
-            arguments,
-            &mut unnamed,
-            &mut shape.columns,
-            &mut out,
-        )?;
+        known => {
+            // A text not seen before, or one of several statements: each is prepared only once the one
+            // before it has run (it may create what the next one uses).
+            let first_time = known.is_none();
+            let mut ran = 0;
+            for statement in Batch::new(db, sql) {
+                let mut columns = None;
+                statement
+                    .and_then(|mut statement| {
+                        run_one(
+                            db,
+                            &mut statement,
+                            arguments,
+                            &mut unnamed,
+                            &mut columns,
+                            &mut out,
+                        )
+                    })
+                    .map_err(|error| Failure {
+                        error,
+                        nothing_ran: ran == 0,
+                    })?;
+                ran += 1;
+            }
+            if first_time {
+                // Texts built at run time (lists of varying length) would grow this without end.
+                if shapes.len() >= super::STATEMENT_CACHE {
+                    shapes.clear();
+                }
+                let shape = StatementShape {
+                    several: ran > 1,
+                    columns: None,
+                };
+                shapes.insert(sql.into(), shape);
+            }
+        }
     }
     Ok(out)
 }
@@ -90,16 +115,22 @@ fn run_one(
     out: &mut Results,
 ) -> rusqlite::Result<()> {
     bind(statement, arguments, unnamed)?;
-    // Named once per statement text; named again if the statement now has other columns (a schema
-    // change makes SQLite prepare it anew).
-    let columns = match known_columns {
-        Some(columns) if columns.columns.len() == statement.column_count() => columns.clone(),
-        _ => known_columns.insert(result_columns(statement)).clone(),
-    };
-    let count = columns.columns.len();
     let mut rows = statement.raw_query();
+    let mut columns: Option<ResultColumns> = None;
     while let Some(row) = rows.next()? {
-        let mut values = Vec::with_capacity(count);
+        // Named once per statement text, checked against the statement as it now runs: a schema change
+        // makes SQLite prepare it anew, with columns that may differ.
+        let columns = match &mut columns {
+            Some(columns) => columns,
+            None => {
+                let current = match known_columns {
+                    Some(known) if same_columns(known, row.as_ref()) => known.clone(),
+                    _ => known_columns.insert(result_columns(row.as_ref())).clone(),
+                };
+                columns.insert(current)
+            }
+        };
+        let mut values = Vec::with_capacity(columns.columns.len());
         let mut row_columns = columns.columns.clone();
         for (i, column) in row_columns.iter_mut().enumerate() {
             let kind = any_value(row.get_ref(i)?)?;
@@ -120,6 +151,15 @@ fn run_one(
         last_insert_id: Some(db.last_insert_rowid()),
     }));
     Ok(())
+}
+
+fn same_columns(known: &ResultColumns, statement: &Statement<'_>) -> bool {
+    known.columns.len() == statement.column_count()
+        && known.columns.iter().all(|c| {
+            statement
+                .column_name(c.ordinal)
+                .is_ok_and(|name| name == &*c.name)
+        })
 }
 
 fn bind(

@@ -23,7 +23,7 @@ async fn create(conn: &mut crate::Conn) {
 #[tokio::test]
 async fn values_go_in_and_come_out_as_sqlxs_sqlite_driver_gives_them() {
     let dir = temp_dir();
-    let mut conn = crate::Conn::Sqlite(open(&dir));
+    let mut conn = crate::Conn::Sqlite(Box::new(open(&dir)));
     create(&mut conn).await;
     // Arguments named by number may come in any order and repeat.
     sqlx::query("INSERT INTO v (id, n, flag, x, s, b) VALUES ($1, $2, $3, $4, $5, $6), ($1 + 1, $2, NULL, NULL, NULL, NULL)")
@@ -60,7 +60,7 @@ async fn values_go_in_and_come_out_as_sqlxs_sqlite_driver_gives_them() {
 #[tokio::test]
 async fn a_duplicate_key_is_a_unique_violation_and_counts_are_reported() {
     let dir = temp_dir();
-    let mut conn = crate::Conn::Sqlite(open(&dir));
+    let mut conn = crate::Conn::Sqlite(Box::new(open(&dir)));
     create(&mut conn).await;
     let insert = "INSERT INTO v (id) VALUES ($1)";
     for id in [1_i64, 2] {
@@ -88,7 +88,7 @@ async fn a_duplicate_key_is_a_unique_violation_and_counts_are_reported() {
 #[tokio::test]
 async fn a_text_of_several_statements_runs_them_all() {
     let dir = temp_dir();
-    let mut conn = crate::Conn::Sqlite(open(&dir));
+    let mut conn = crate::Conn::Sqlite(Box::new(open(&dir)));
     create(&mut conn).await;
     conn.execute("INSERT INTO v (id) VALUES (1); INSERT INTO v (id) VALUES (2);")
         .await
@@ -112,4 +112,43 @@ fn an_in_memory_database_is_refused_with_a_reason() {
         );
     }
     assert!(SqliteTarget::parse("sqlite://x.db?mode=rwc").is_ok());
+}
+
+#[tokio::test]
+async fn a_statement_may_use_what_the_one_before_it_in_the_same_text_created() {
+    let dir = temp_dir();
+    let mut conn = crate::Conn::Sqlite(Box::new(open(&dir)));
+    conn.execute(
+        "CREATE TABLE w (v INTEGER); INSERT INTO w (v) VALUES (1); INSERT INTO w (v) VALUES (2)",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("create and insert: {e}"));
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM w")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("count: {e}"));
+    assert_eq!(n, 2);
+}
+
+#[tokio::test]
+async fn a_cached_statement_reads_the_columns_a_schema_change_gave_it() {
+    let dir = temp_dir();
+    let mut conn = crate::Conn::Sqlite(Box::new(open(&dir)));
+    conn.execute("CREATE TABLE w (a INTEGER); INSERT INTO w (a) VALUES (1)")
+        .await
+        .unwrap_or_else(|e| panic!("create: {e}"));
+    let select = "SELECT * FROM w";
+    let before = sqlx::query(select)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("select: {e}"));
+    assert_eq!(before.columns().len(), 1);
+    conn.execute("ALTER TABLE w ADD COLUMN b TEXT DEFAULT 'x'")
+        .await
+        .unwrap_or_else(|e| panic!("alter: {e}"));
+    let after = sqlx::query(select)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("select: {e}"));
+    assert_eq!(after.try_get::<String, _>("b").ok().as_deref(), Some("x"));
 }
