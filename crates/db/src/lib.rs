@@ -1,8 +1,10 @@
 //! Database connections for bankgate's stores. One [`Db`] serves SQLite (the embedded default: one file,
 //! WAL, a single writer connection so writers never fight over the lock) and PostgreSQL (one pool), picked
-//! by the URL's scheme. Queries go through sqlx's `Any` driver with `$1` placeholders, which both engines
-//! accept, so a store is written once; per-engine SQL lives only in migrations and in the few statements
-//! that [`Engine`] switches on.
+//! by the URL's scheme. Queries are written for sqlx's `Any` driver with `$1` placeholders, which both
+//! engines accept, so a store is written once; per-engine SQL lives only in migrations and in the few
+//! statements that [`Engine`] switches on. sqlx runs them on PostgreSQL; on SQLite they run on the calling
+//! thread through rusqlite (`sqlite`), which is why the stores hold a [`Conn`] rather than sqlx's
+//! `AnyConnection`.
 #![forbid(unsafe_code)]
 
 mod pool;
