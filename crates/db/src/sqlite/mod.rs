@@ -141,7 +141,8 @@ impl SqliteConn {
             return Err(transaction_lost());
         }
         let arguments = arguments.map(|a| a.values.0).unwrap_or_default();
-        let started = tokio::time::Instant::now();
+        // When the first refusal as busy came: the clock is read only once there is a wait to time.
+        let mut busy_since = None;
         let mut pause = Duration::from_millis(1);
         loop {
             let in_transaction = self.in_transaction();
@@ -154,6 +155,7 @@ impl SqliteConn {
                 return Err(from_rusqlite(failure.error));
             }
             // Tried again only if nothing ran: a text of several statements may have run some.
+            let started = *busy_since.get_or_insert_with(tokio::time::Instant::now);
             if !(failure.nothing_ran
                 && error::is_busy(&failure.error)
                 && started.elapsed() < BUSY_WAIT)
