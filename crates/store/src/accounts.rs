@@ -91,6 +91,35 @@ impl Store {
         row.map(account_from_row).transpose()
     }
 
+    /// Two of the user's accounts as last stored, read together (a movement's source and destination);
+    /// None for one that is not the user's.
+    pub async fn get_account_pair(
+        &self,
+        user: &UserId,
+        first: &AccountId,
+        second: &AccountId,
+    ) -> Result<(Option<StoredAccount>, Option<StoredAccount>)> {
+        let sql =
+            format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE user_id = $1 AND id IN ($2, $3)");
+        let rows: Vec<AccountRow> = query_as(&sql)
+            .bind(user.as_str())
+            .bind(first.as_str())
+            .bind(second.as_str())
+            .fetch_all(self.db().read())
+            .await?;
+        let (mut one, mut two) = (None, None);
+        for account in rows.into_iter().map(account_from_row) {
+            let account = account?;
+            if account.id == *first {
+                one = Some(account.clone());
+            }
+            if account.id == *second {
+                two = Some(account);
+            }
+        }
+        Ok((one, two))
+    }
+
     /// Every account of the user as last stored.
     pub async fn list_accounts(&self, user: &UserId) -> Result<Vec<StoredAccount>> {
         let sql = format!(

@@ -136,6 +136,20 @@ pub(crate) async fn append_events_of_users(
         .chunk_by(|a, b| a.0 == b.0)
         .map(|same| (same[0].0, same.len() as i64))
         .collect();
+    match engine {
+        Engine::Postgres => append_in_one_statement(conn, events, &users, at).await,
+        Engine::Sqlite => append_in_two_statements(conn, events, &users, at).await,
+    }
+}
+
+/// SQLite: the counters, then the events numbered from what the counters returned. (Statements cost no
+/// round trip there, and SQLite has no data-modifying `WITH`.)
+async fn append_in_two_statements(
+    conn: &mut Conn,
+    events: &[(&UserId, EventKind, &str)],
+    users: &[(&UserId, i64)],
+    at: i64,
+) -> Result<std::collections::HashMap<String, i64>> {
     let values: Vec<String> = (0..users.len())
         .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
         .collect();
@@ -145,7 +159,7 @@ pub(crate) async fn append_events_of_users(
         values.join(", ")
     );
     let mut upsert = query_as::<Any, (String, i64)>(&sql);
-    for (user, count) in &users {
+    for (user, count) in users {
         upsert = upsert.bind(user.as_str()).bind(*count);
     }
     let lasts: std::collections::HashMap<String, i64> =
@@ -162,7 +176,7 @@ pub(crate) async fn append_events_of_users(
     );
     let mut insert = query(&sql).bind(at);
     let mut next = 0;
-    for (user, count) in &users {
+    for (user, count) in users {
         let last = *lasts
             .get(user.as_str())
             .ok_or(crate::StoreError::Missing("event counter"))?;
@@ -177,18 +191,65 @@ pub(crate) async fn append_events_of_users(
         next += *count as usize;
     }
     insert.execute(&mut *conn).await?;
-    if engine == Engine::Postgres {
-        let calls: Vec<String> = (0..users.len())
-            .map(|i| format!("pg_notify($1, ${})", i + 2))
-            .collect();
-        let sql = format!("SELECT {}", calls.join(", "));
-        let mut notify = query(&sql).bind(EVENTS_CHANNEL);
-        for (user, _) in &users {
-            notify = notify.bind(user.as_str());
-        }
-        notify.execute(&mut *conn).await?;
-    }
     Ok(lasts)
+}
+
+/// PostgreSQL: counters, events and notifications in one statement, one round trip. Each event is
+/// numbered back from its user's new last number (`back`: how many of the user's events follow it).
+async fn append_in_one_statement(
+    conn: &mut Conn,
+    events: &[(&UserId, EventKind, &str)],
+    users: &[(&UserId, i64)],
+    at: i64,
+) -> Result<std::collections::HashMap<String, i64>> {
+    // $1: the time, $2: the channel, then the counts, then the events.
+    let counts: Vec<String> = (0..users.len())
+        .map(|i| format!("(${}, ${})", 3 + 2 * i, 4 + 2 * i))
+        .collect();
+    let first = 3 + 2 * users.len();
+    let rows: Vec<String> = (0..events.len())
+        .map(|i| {
+            let p = first + 4 * i;
+            format!("(${}, ${}, ${}, ${})", p, p + 1, p + 2, p + 3)
+        })
+        .collect();
+    // The counters are taken in the order of `counts` (user order); `pg_notify` returns void, which
+    // the rows carry as text.
+    let sql = format!(
+        "WITH counts (user_id, n) AS (VALUES {}), \
+         cursors AS (INSERT INTO event_cursors (user_id, last_seq) SELECT user_id, n FROM counts \
+         ON CONFLICT (user_id) DO UPDATE SET last_seq = event_cursors.last_seq + excluded.last_seq \
+         RETURNING user_id, last_seq), \
+         added AS (INSERT INTO events (user_id, seq, kind, subject, created_at) \
+         SELECT v.user_id, cursors.last_seq - v.back, v.kind, v.subject, $1 \
+         FROM (VALUES {}) AS v (user_id, back, kind, subject) JOIN cursors ON cursors.user_id = v.user_id) \
+         SELECT user_id, last_seq, pg_notify($2, user_id)::text FROM cursors",
+        counts.join(", "),
+        rows.join(", ")
+    );
+    let mut statement = query_as::<Any, (String, i64, String)>(&sql)
+        .bind(at)
+        .bind(EVENTS_CHANNEL);
+    for (user, count) in users {
+        statement = statement.bind(user.as_str()).bind(*count);
+    }
+    let mut next = 0;
+    for (user, count) in users {
+        for (i, (_, kind, subject)) in events[next..next + *count as usize].iter().enumerate() {
+            let back = count - 1 - i as i64;
+            statement = statement
+                .bind(user.as_str())
+                .bind(back)
+                .bind(kind.as_str())
+                .bind(*subject);
+        }
+        next += *count as usize;
+    }
+    let lasts = statement.fetch_all(&mut *conn).await?;
+    Ok(lasts
+        .into_iter()
+        .map(|(user, last, _)| (user, last))
+        .collect())
 }
 
 impl Store {

@@ -18,11 +18,11 @@
 
 use crate::jobs::Enqueued;
 use crate::{Result, Store, StoreError};
-use bankgate_db::Conn;
+use bankgate_db::{Conn, Engine};
 use bankgate_domain::ids::{AccountId, OperationId, UserId};
 use bankgate_domain::{Currency, Money};
 use sqlx::{query, query_as};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 /// How long a node trusts its memo of a user's holds without an event (see the module header).
@@ -214,40 +214,127 @@ pub(crate) async fn release_hold(
     why: HoldRelease,
     now: i64,
 ) -> Result<Option<String>> {
-    let hold: Option<(String, i64, String, i64)> = query_as(
-        "UPDATE holds SET released_at = $1 WHERE job_id = $2 AND released_at IS NULL \
-         RETURNING account_id, amount_minor, currency, stand_in",
-    )
-    .bind(now)
-    .bind(job.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((account, amount, currency, stand_in)) = hold else {
-        return Ok(None);
-    };
-    // Rows are locked in the order placing a hold locks them (the account's total, then the user's
-    // stand-in exposure), so a release and a placement on one account never wait on each other in a
-    // cycle (PostgreSQL would end one of them with "deadlock detected").
-    let bump = match why {
+    let mut released = release_holds(conn, &[job.as_str()], why, now).await?;
+    Ok(released.remove(job.as_str()))
+}
+
+/// Releases the live holds of `jobs` (those that have one): each job's account, by job id.
+///
+/// The holds themselves go in one statement; the accounts' totals and stand-in exposures are then taken
+/// in account order, the order placing a hold takes them (the account's total, then the user's stand-in
+/// exposure), so a release and a placement, or two releases on other nodes, never wait on each other in a
+/// cycle (PostgreSQL would end one of them with "deadlock detected").
+pub(crate) async fn release_holds(
+    conn: &mut Conn,
+    jobs: &[&str],
+    why: HoldRelease,
+    now: i64,
+) -> Result<HashMap<String, String>> {
+    if jobs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let placeholders = (0..jobs.len())
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE holds SET released_at = $1 WHERE released_at IS NULL AND job_id IN ({placeholders}) \
+         RETURNING job_id, account_id, amount_minor, currency, stand_in"
+    );
+    let mut statement = query_as::<_, (String, String, i64, String, i64)>(&sql).bind(now);
+    for job in jobs {
+        statement = statement.bind(*job);
+    }
+    let holds = statement.fetch_all(&mut *conn).await?;
+    let mut by_account: BTreeMap<&str, AccountRelease> = BTreeMap::new();
+    for (_, account, amount, currency, stand_in) in &holds {
+        let release = by_account.entry(account).or_insert_with(|| AccountRelease {
+            currency,
+            ..AccountRelease::default()
+        });
+        release.amount += amount;
+        release.holds += 1;
+        if *stand_in != 0 {
+            release.stand_in += amount;
+        }
+    }
+    // A release after execution moves the version: the back office's balance has moved (or may have),
+    // so a balance read before it no longer goes with the holds. A cancel moves nothing there.
+    let bump_per_hold = match why {
         HoldRelease::AfterExecution => 1,
         HoldRelease::Cancelled => 0,
     };
-    query("UPDATE account_holds SET held_minor = held_minor - $1, version = version + $2 WHERE account_id = $3")
-        .bind(amount)
-        .bind(bump)
-        .bind(&account)
-        .execute(&mut *conn)
-        .await?;
-    if stand_in != 0 {
+    subtract_from_totals(conn, &by_account, bump_per_hold).await?;
+    for (account, release) in by_account.iter().filter(|(_, r)| r.stand_in > 0) {
         query(
             "UPDATE stand_in_exposure SET queued_minor = queued_minor - $1 \
              WHERE user_id = (SELECT user_id FROM account_holds WHERE account_id = $2) AND currency = $3",
         )
-        .bind(amount)
-        .bind(&account)
-        .bind(&currency)
+        .bind(release.stand_in)
+        .bind(*account)
+        .bind(release.currency)
         .execute(&mut *conn)
         .await?;
     }
-    Ok(Some(account))
+    Ok(holds
+        .into_iter()
+        .map(|(job, account, ..)| (job, account))
+        .collect())
+}
+
+/// Takes the released amounts off the accounts' totals: one account by one statement (the common
+/// case), several by one statement after locking their rows in account order on PostgreSQL (a single
+/// UPDATE locks rows in whatever order its plan visits them; SQLite has one writer at a time).
+async fn subtract_from_totals(
+    conn: &mut Conn,
+    by_account: &BTreeMap<&str, AccountRelease<'_>>,
+    bump_per_hold: i64,
+) -> Result<()> {
+    if by_account.is_empty() {
+        return Ok(());
+    }
+    let accounts = by_account.len();
+    if accounts > 1 && conn.engine() == Engine::Postgres {
+        let list = (1..=accounts)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT account_id FROM account_holds WHERE account_id IN ({list}) \
+             ORDER BY account_id FOR UPDATE"
+        );
+        let mut lock = query(&sql);
+        for account in by_account.keys() {
+            lock = lock.bind(*account);
+        }
+        lock.execute(&mut *conn).await?;
+    }
+    let values = (0..accounts)
+        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "WITH v (account_id, amount, bump) AS (VALUES {values}) \
+         UPDATE account_holds SET held_minor = held_minor - v.amount, version = version + v.bump \
+         FROM v WHERE account_holds.account_id = v.account_id"
+    );
+    let mut update = query(&sql);
+    for (account, release) in by_account {
+        update = update
+            .bind(*account)
+            .bind(release.amount)
+            .bind(bump_per_hold * release.holds);
+    }
+    update.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// What releasing holds takes off one account.
+#[derive(Default)]
+struct AccountRelease<'a> {
+    currency: &'a str,
+    amount: i64,
+    holds: i64,
+    /// The part of `amount` held in stand-in.
+    stand_in: i64,
 }

@@ -79,6 +79,8 @@ pub struct Store {
     held: std::sync::Arc<holds::HeldMemo>,
     /// Hints that a user has new events, for this node's push connections (see `announce.rs`).
     announcer: std::sync::Arc<announce::Announcer>,
+    /// Running jobs' writes waiting to be committed together (see `jobs/group.rs`).
+    job_writes: std::sync::Arc<jobs::JobWriteQueue>,
 }
 
 impl std::fmt::Debug for Store {
@@ -99,6 +101,7 @@ impl Store {
             copies: std::sync::Arc::new(cache::new_copy_memo()),
             held: std::sync::Arc::new(holds::new_held_memo()),
             announcer: Default::default(),
+            job_writes: Default::default(),
         })
     }
 

@@ -5,28 +5,13 @@
 // Amounts are written as cents grouped like money (`100_00` is 100.00).
 #![allow(clippy::inconsistent_digit_grouping)]
 
-use bankgate_domain::ids::{OperationId, UserId};
+use bankgate_domain::ids::OperationId;
 use bankgate_store::*;
 use std::collections::HashSet;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 mod common;
 use common::*;
-
-fn job(user: &UserId, due: OffsetDateTime, hold: Option<NewHold>) -> NewJob {
-    NewJob {
-        id: OperationId::generate(),
-        user_id: user.clone(),
-        kind: JobKind::Transfer,
-        undoable: true,
-        client_ref: None,
-        payload: "{}".into(),
-        queued_at: T0,
-        due_at: due,
-        max_attempts: 3,
-        hold,
-    }
-}
 
 async fn queued(store: &Store, job: &NewJob) -> JobRecord {
     match store.enqueue_job(job).await.unwrap() {
@@ -41,7 +26,7 @@ async fn nodes_claiming_at_once_never_share_a_job() {
         let (user, _) = user_with_account(&a, "dana").await;
         let mut ids = HashSet::new();
         for _ in 0..120 {
-            ids.insert(queued(&a, &job(&user, T0, None)).await.id);
+            ids.insert(queued(&a, &transfer_job(&user, T0, None)).await.id);
         }
         let lease = T0 + Duration::seconds(60);
         let claimer = |store: Store, node: &'static str| async move {
@@ -74,8 +59,8 @@ async fn nodes_claiming_at_once_never_share_a_job() {
 async fn only_due_jobs_are_claimed_and_a_lapsed_lease_is_taken_over() {
     with_two_nodes(|a, b| async move {
         let (user, _) = user_with_account(&a, "dana").await;
-        let later = queued(&a, &job(&user, T0 + Duration::seconds(10), None)).await;
-        let now = queued(&a, &job(&user, T0, None)).await;
+        let later = queued(&a, &transfer_job(&user, T0 + Duration::seconds(10), None)).await;
+        let now = queued(&a, &transfer_job(&user, T0, None)).await;
         let lease = T0 + Duration::seconds(60);
         let claimed = a.claim_due_jobs("a", T0, lease, 10).await.unwrap();
         assert_eq!(
@@ -158,7 +143,7 @@ async fn holds_are_decided_by_one_guarded_write() {
         // Twenty acceptances of 15.00 against 100.00, from both nodes at once: exactly six fit.
         let attempts = (0..20).map(|i| {
             let store = if i % 2 == 0 { a.clone() } else { b.clone() };
-            let new = job(&user, T0, Some(hold(&store, 15_00, position)));
+            let new = transfer_job(&user, T0, Some(hold(&store, 15_00, position)));
             async move { store.enqueue_job(&new).await.unwrap() }
         });
         let results = futures::future::join_all(attempts).await;
@@ -228,7 +213,7 @@ async fn holds_are_decided_by_one_guarded_write() {
         );
         assert_eq!(a.held_amounts(&user).await.unwrap()[&account], usd(60_00));
         // An acceptance that read the balance before that execution is told to read again.
-        let stale = job(&user, T0, Some(hold(&a, 1_00, position)));
+        let stale = transfer_job(&user, T0, Some(hold(&a, 1_00, position)));
         assert_eq!(a.enqueue_job(&stale).await.unwrap(), Enqueued::StaleBalance);
     })
     .await;
@@ -238,7 +223,7 @@ async fn holds_are_decided_by_one_guarded_write() {
 async fn a_client_reference_queues_once() {
     with_two_nodes(|a, b| async move {
         let (user, _) = user_with_account(&a, "dana").await;
-        let mut first = job(&user, T0, None);
+        let mut first = transfer_job(&user, T0, None);
         first.kind = JobKind::Remittance;
         first.client_ref = Some("inv-1".into());
         let mut again = first.clone();
@@ -287,7 +272,7 @@ async fn a_reference_held_while_open_queues_once_and_is_freed_when_its_job_ends(
     with_two_nodes(|a, b| async move {
         let (user, _) = user_with_account(&a, "dana").await;
         let deletion = || {
-            let mut new = job(&user, T0 + Duration::seconds(120), None);
+            let mut new = transfer_job(&user, T0 + Duration::seconds(120), None);
             new.kind = JobKind::BeneficiaryDeletion;
             new.client_ref = Some("ben-1".into());
             new
@@ -361,7 +346,7 @@ async fn a_reference_held_while_open_queues_once_and_is_freed_when_its_job_ends(
         );
 
         // A reference held for good is not freed by its job ending.
-        let mut remittance = job(&user, T0, None);
+        let mut remittance = transfer_job(&user, T0, None);
         remittance.kind = JobKind::Remittance;
         remittance.client_ref = Some("inv-9".into());
         let kept = queued(&a, &remittance).await;

@@ -21,6 +21,14 @@ pub enum Conn {
 }
 
 impl Conn {
+    /// The engine this connection speaks to.
+    pub fn engine(&self) -> crate::Engine {
+        match self {
+            Conn::Sqlx(_) => crate::Engine::Postgres,
+            Conn::Sqlite(_) => crate::Engine::Sqlite,
+        }
+    }
+
     async fn begin(&mut self, for_writing: bool) -> Result<(), sqlx::Error> {
         match self {
             Conn::Sqlx(conn) => <Any as Database>::TransactionManager::begin(conn, None).await,

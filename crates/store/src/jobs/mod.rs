@@ -3,6 +3,7 @@
 //! runs once: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the single writer connection on SQLite. A claim is
 //! a lease; a job whose node died is claimed again when its lease runs out and resumes from its saga log.
 
+mod group;
 mod pushed;
 mod records;
 mod recovery;
@@ -11,14 +12,15 @@ pub use records::{
     Cancelled, Enqueued, JobClaim, JobKind, JobOutcome, JobRecord, JobState, NewJob,
 };
 
-use crate::events::EventKind;
 use crate::holds::{place_hold, release_hold, HoldRelease};
 use crate::{Result, Store, StoreError};
 use bankgate_db::Conn;
 use bankgate_db::{is_unique_violation, Engine};
 use bankgate_domain::ids::{new_undo_id, OperationId, UserId};
 use bankgate_domain::time_format::to_millis;
-use records::{JobRow, JOB_COLUMNS};
+pub(crate) use group::JobWriteQueue;
+use group::{JobChange, JobWrite};
+use records::{qualified_job_columns, JobRow, JOB_COLUMNS};
 use sqlx::{query, query_as};
 use time::OffsetDateTime;
 
@@ -152,11 +154,7 @@ impl Store {
             .map(|k| format!("'{}'", k.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
-        let returning = JOB_COLUMNS
-            .split(',')
-            .map(|c| format!("jobs.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let returning = qualified_job_columns();
         let sql = format!(
             "WITH due AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE ({claimable}) AND jobs.kind IN ({kinds}) \
              ORDER BY jobs.due_at, jobs.queued_at LIMIT $4 {lock}) \
@@ -210,7 +208,8 @@ impl Store {
 
     /// Records the saga log of a job this claim still holds, releasing its hold in the same write when
     /// asked (the source's bank has taken the money, so holding it as well would count it twice).
-    /// Returns false, changing nothing, when the claim has been lost.
+    /// Returns false, changing nothing, when the claim has been lost. Committed with other jobs' writes
+    /// waiting at the same time (see `group.rs`).
     pub async fn save_job_progress(
         &self,
         id: &OperationId,
@@ -219,37 +218,17 @@ impl Store {
         release: bool,
         at: OffsetDateTime,
     ) -> Result<bool> {
-        let now = to_millis(at);
-        let mut tx = self.db.write().begin().await?;
-        let sql = format!(
-            "UPDATE jobs SET progress = $1, updated_at = $2 WHERE id = $3 AND state = 'running' \
-             AND claimed_by = $4 AND attempts = $5 RETURNING {JOB_COLUMNS}"
-        );
-        let saved: Option<JobRow> = query_as(&sql)
-            .bind(progress)
-            .bind(now)
-            .bind(id.as_str())
-            .bind(claim.node)
-            .bind(i64::from(claim.attempt))
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(saved) = saved else {
-            tx.rollback().await?;
-            return Ok(false);
+        let change = JobChange::Progress {
+            log: progress.to_owned(),
+            release_hold: release,
         };
-        let held = match release {
-            true => release_hold(&mut tx, id, HoldRelease::AfterExecution, now).await?,
-            false => None,
-        };
-        let user = saved.into_record()?.user_id;
-        let accounts: Vec<&str> = held.iter().map(String::as_str).collect();
-        self.commit_with_events(tx, &user, EventKind::Accounts, &accounts, at)
-            .await?;
-        Ok(true)
+        let saved = self.write_job(job_write(id, claim, at, change)).await?;
+        Ok(saved.is_some())
     }
 
     /// Ends a running job (or schedules its retry), releasing its hold when it ends, in one transaction.
     /// Returns the job as it now is, or None when it was not running (another worker already ended it).
+    /// Committed with other jobs' writes waiting at the same time (see `group.rs`).
     pub async fn finish_job(
         &self,
         id: &OperationId,
@@ -257,54 +236,8 @@ impl Store {
         outcome: &JobOutcome,
         at: OffsetDateTime,
     ) -> Result<Option<JobRecord>> {
-        let now = to_millis(at);
-        let mut tx = self.db.write().begin().await?;
-        let (state, result, failure, finished, due) = match outcome {
-            JobOutcome::Done { result } => ("done", Some(result.as_str()), None, Some(now), None),
-            JobOutcome::Failed { reason } => {
-                ("failed", None, Some(reason.as_str()), Some(now), None)
-            }
-            JobOutcome::Retry {
-                at: retry_at,
-                reason,
-            } => (
-                "retrying",
-                None,
-                Some(reason.as_str()),
-                None,
-                Some(to_millis(*retry_at)),
-            ),
-        };
-        let sql = format!(
-            "UPDATE jobs SET state = $1, result = COALESCE($2, result), failure = COALESCE($3, failure), \
-             finished_at = $4, due_at = COALESCE($5, due_at), updated_at = $6, lease_until = NULL \
-             WHERE id = $7 AND state = 'running' AND claimed_by = $8 AND attempts = $9 \
-             RETURNING {JOB_COLUMNS}"
-        );
-        let row: Option<JobRow> = query_as(&sql)
-            .bind(state)
-            .bind(result)
-            .bind(failure)
-            .bind(finished)
-            .bind(due)
-            .bind(now)
-            .bind(id.as_str())
-            .bind(claim.node)
-            .bind(i64::from(claim.attempt))
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
-            return Ok(None);
-        };
-        let held = match outcome {
-            JobOutcome::Retry { .. } => None,
-            _ => release_hold(&mut tx, id, HoldRelease::AfterExecution, now).await?,
-        };
-        let record = row.into_record()?;
-        self.commit_job_change(tx, &record, held.as_deref(), now)
-            .await?;
-        Ok(Some(record))
+        let change = JobChange::End(outcome.clone());
+        self.write_job(job_write(id, claim, at, change)).await
     }
 
     /// Cancels the user's job `undo_id` if it has not begun, releasing its hold at once.
@@ -441,6 +374,21 @@ impl Store {
         let sql = format!("SELECT COUNT(*) FROM jobs WHERE state IN ({list})");
         let (count,): (i64,) = query_as(&sql).fetch_one(self.db.read()).await?;
         Ok(count)
+    }
+}
+
+fn job_write(
+    id: &OperationId,
+    claim: &JobClaim<'_>,
+    at: OffsetDateTime,
+    change: JobChange,
+) -> JobWrite {
+    JobWrite {
+        id: id.clone(),
+        node: claim.node.to_owned(),
+        attempt: claim.attempt,
+        at: to_millis(at),
+        change,
     }
 }
 

@@ -7,11 +7,12 @@ use bankgate_backoffice::{AccountStatus, BoAccount, BoCard, BoTransaction, Trans
 use bankgate_db::testing::{test_engines, TestDatabase};
 use bankgate_db::{Db, DbOptions, Engine};
 use bankgate_domain::card::Expiry;
+use bankgate_domain::ids::OperationId;
 use bankgate_domain::ids::{BackOfficeId, BoRef, UserId};
 use bankgate_domain::mask::MaskedPan;
 use bankgate_domain::user::UserProfile;
 use bankgate_domain::{Currency, Money};
-use bankgate_store::{NewUser, Store, StoredAccount};
+use bankgate_store::{JobKind, NewHold, NewJob, NewUser, Store, StoredAccount};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
@@ -170,5 +171,21 @@ pub fn bo_transaction(
         recorded_at: value_at,
         value_at,
         completed_at: Some(value_at),
+    }
+}
+
+/// An undoable transfer job of `user`, queued at T0 and due at `due`, placing `hold` if given.
+pub fn transfer_job(user: &UserId, due: OffsetDateTime, hold: Option<NewHold>) -> NewJob {
+    NewJob {
+        id: OperationId::generate(),
+        user_id: user.clone(),
+        kind: JobKind::Transfer,
+        undoable: true,
+        client_ref: None,
+        payload: "{}".into(),
+        queued_at: T0,
+        due_at: due,
+        max_attempts: 3,
+        hold,
     }
 }

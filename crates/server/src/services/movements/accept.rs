@@ -58,8 +58,15 @@ impl Services {
         if let Some(first) = self.queued_before(user, kind, retry_key.as_deref()).await? {
             return Ok(first);
         }
-        let source = self.stored_account(user, &request.source).await?;
-        let destination = self.stored_account(user, &request.destination).await?;
+        let (source, destination) = self
+            .store
+            .get_account_pair(user, &request.source, &request.destination)
+            .await?;
+        let not_found = || ServiceError::NotFound(Entity::Account);
+        let (source, destination) = (
+            source.ok_or_else(not_found)?,
+            destination.ok_or_else(not_found)?,
+        );
         if source.id == destination.id {
             return Err(ServiceError::invalid(
                 "SAME_ACCOUNT",
