@@ -221,6 +221,21 @@ fn sqlite_url_creating_file(url: &str) -> String {
     }
 }
 
+/// Whether an error is a statement's own refusal (a constraint, a deadlock or serialization victim), as
+/// opposed to the database being unreachable, the pool exhausted, or a lock held past the wait: the kind of
+/// error that the same statements written apart might not meet.
+pub fn is_statement_refusal(err: &sqlx::Error) -> bool {
+    // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6) with their extended codes; PostgreSQL:
+    // lock_not_available and query_canceled (a statement or lock timeout).
+    const WAITED_OUT: [&str; 8] = ["5", "6", "261", "262", "517", "773", "55P03", "57014"];
+    match err {
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_none_or(|code| !WAITED_OUT.contains(&code.as_ref())),
+        _ => false,
+    }
+}
+
 /// Whether an error is a unique-constraint violation, on either engine.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     match err {

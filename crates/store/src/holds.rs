@@ -4,9 +4,13 @@
 //!
 //! Deciding a hold is one guarded UPDATE of the account's running total (`account_holds`), so concurrent
 //! acceptances cannot both spend the same money: the row lock (PostgreSQL) or the single writer (SQLite)
-//! orders them. The available balance itself comes from the back office, read by the caller before
-//! queueing; `version` catches the one race that matters, an execution that moved the back office's
-//! balance and released its hold after that read.
+//! orders them. The available balance itself comes from the back office, read by the caller after it
+//! read the account's hold position. One race matters: an execution that moved the back office's balance
+//! and released its hold between the two reads, or after the balance read, so that the balance read may or
+//! may not show the debit whose hold is gone. The guard counts what was released after execution since the
+//! position was read (`released_minor`) as still held: safe whichever way the balance read fell, and exact
+//! when nothing was released. Only a hold this leaves uncovered while something was released (`version`
+//! moved) is sent back to read the balance again; one uncovered with nothing released is refused.
 //!
 //! A hold placed in stand-in (the back office unreachable) also counts against the user's stand-in
 //! exposure in that currency (`stand_in_exposure`), bounded the same way by the configured limit, and
@@ -50,11 +54,13 @@ pub struct NewHold {
     pub stand_in_limit: Option<Money>,
 }
 
-/// An account's live holds in total, and the version of the back-office balance they were judged by.
+/// An account's live holds in total, how many and how much were released after execution (ever): what a
+/// balance read after it is judged with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HoldPosition {
     pub held_minor: i64,
     pub version: i64,
+    pub released_minor: i64,
 }
 
 /// Why a hold is released: after the operation ran (the back office's balance has moved, or may have)
@@ -68,19 +74,20 @@ pub(crate) enum HoldRelease {
 impl Store {
     /// Read this before reading the account's balance at the back office, then pass both to the job.
     pub async fn hold_position(&self, account: &AccountId) -> Result<HoldPosition> {
-        let row: Option<(i64, i64)> =
-            query_as("SELECT held_minor, version FROM account_holds WHERE account_id = $1")
-                .bind(account.as_str())
-                .fetch_optional(self.db.read())
-                .await?;
-        Ok(
-            row.map_or_else(HoldPosition::default, |(held_minor, version)| {
-                HoldPosition {
-                    held_minor,
-                    version,
-                }
-            }),
+        let row: Option<(i64, i64, i64)> = query_as(
+            "SELECT held_minor, version, released_minor FROM account_holds WHERE account_id = $1",
         )
+        .bind(account.as_str())
+        .fetch_optional(self.db.read())
+        .await?;
+        Ok(row.map_or_else(
+            HoldPosition::default,
+            |(held_minor, version, released_minor)| HoldPosition {
+                held_minor,
+                version,
+                released_minor,
+            },
+        ))
     }
 
     /// What each of the user's accounts has on hold, for accounts with anything held.
@@ -129,8 +136,9 @@ pub(crate) async fn place_hold(
     {
         return Err(StoreError::Invalid("hold amount"));
     }
-    // A first hold creates the account's row; later ones add to it, guarded by the version read and
-    // the balance seen. One statement either way.
+    // A first hold creates the account's row; later ones add to it, guarded by the balance seen with
+    // what was released since the position was read counted as still held (see the module header). One
+    // statement either way.
     let placed = if hold.amount.minor > hold.available_at_back_office.minor {
         0
     } else {
@@ -138,13 +146,14 @@ pub(crate) async fn place_hold(
             "INSERT INTO account_holds (account_id, user_id, currency, held_minor, version) \
              VALUES ($1, $2, $3, $4, 0) ON CONFLICT (account_id) DO UPDATE \
              SET held_minor = account_holds.held_minor + excluded.held_minor \
-             WHERE account_holds.version = $5 AND account_holds.held_minor + excluded.held_minor <= $6",
+             WHERE account_holds.held_minor + excluded.held_minor \
+             + (account_holds.released_minor - $5) <= $6",
         )
         .bind(hold.account_id.as_str())
         .bind(user.as_str())
         .bind(hold.amount.currency.as_str())
         .bind(hold.amount.minor)
-        .bind(hold.position.version)
+        .bind(hold.position.released_minor)
         .bind(hold.available_at_back_office.minor)
         .execute(&mut *conn)
         .await?
@@ -220,10 +229,11 @@ pub(crate) async fn release_hold(
 
 /// Releases the live holds of `jobs` (those that have one): each job's account, by job id.
 ///
-/// The holds themselves go in one statement; the accounts' totals and stand-in exposures are then taken
-/// in account order, the order placing a hold takes them (the account's total, then the user's stand-in
-/// exposure), so a release and a placement, or two releases on other nodes, never wait on each other in a
-/// cycle (PostgreSQL would end one of them with "deadlock detected").
+/// The holds themselves go in one statement; then the accounts' totals, taken in account order, and then
+/// the users' stand-in exposures, taken in (user, currency) order: the order placing a hold takes them
+/// (the account's total, then the user's exposure), each kind sorted, so a release and a placement, or
+/// two releases on other nodes, never wait on each other in a cycle (PostgreSQL would end one of them
+/// with "deadlock detected").
 pub(crate) async fn release_holds(
     conn: &mut Conn,
     jobs: &[&str],
@@ -258,21 +268,26 @@ pub(crate) async fn release_holds(
             release.stand_in += amount;
         }
     }
-    // A release after execution moves the version: the back office's balance has moved (or may have),
-    // so a balance read before it no longer goes with the holds. A cancel moves nothing there.
-    let bump_per_hold = match why {
-        HoldRelease::AfterExecution => 1,
-        HoldRelease::Cancelled => 0,
-    };
-    subtract_from_totals(conn, &by_account, bump_per_hold).await?;
+    let owners = subtract_from_totals(conn, &by_account, why).await?;
+    // Stand-in exposure is the user's, per currency: taken in (user, currency) order, as placing a
+    // stand-in hold takes one of them.
+    let mut exposure: BTreeMap<(&str, &str), i64> = BTreeMap::new();
     for (account, release) in by_account.iter().filter(|(_, r)| r.stand_in > 0) {
+        let user = owners
+            .get(*account)
+            .ok_or(StoreError::Missing("the held account's total"))?;
+        *exposure
+            .entry((user.as_str(), release.currency))
+            .or_default() += release.stand_in;
+    }
+    for ((user, currency), amount) in exposure {
         query(
             "UPDATE stand_in_exposure SET queued_minor = queued_minor - $1 \
-             WHERE user_id = (SELECT user_id FROM account_holds WHERE account_id = $2) AND currency = $3",
+             WHERE user_id = $2 AND currency = $3",
         )
-        .bind(release.stand_in)
-        .bind(*account)
-        .bind(release.currency)
+        .bind(amount)
+        .bind(user)
+        .bind(currency)
         .execute(&mut *conn)
         .await?;
     }
@@ -284,14 +299,15 @@ pub(crate) async fn release_holds(
 
 /// Takes the released amounts off the accounts' totals: one account by one statement (the common
 /// case), several by one statement after locking their rows in account order on PostgreSQL (a single
-/// UPDATE locks rows in whatever order its plan visits them; SQLite has one writer at a time).
+/// UPDATE locks rows in whatever order its plan visits them; SQLite has one writer at a time). The
+/// accounts' owners, by account.
 async fn subtract_from_totals(
     conn: &mut Conn,
     by_account: &BTreeMap<&str, AccountRelease<'_>>,
-    bump_per_hold: i64,
-) -> Result<()> {
+    why: HoldRelease,
+) -> Result<HashMap<String, String>> {
     if by_account.is_empty() {
-        return Ok(());
+        return Ok(HashMap::new());
     }
     let accounts = by_account.len();
     if accounts > 1 && conn.engine() == Engine::Postgres {
@@ -310,23 +326,35 @@ async fn subtract_from_totals(
         lock.execute(&mut *conn).await?;
     }
     let values = (0..accounts)
-        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .map(|i| {
+            let p = 4 * i;
+            format!("(${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4)
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "WITH v (account_id, amount, bump) AS (VALUES {values}) \
-         UPDATE account_holds SET held_minor = held_minor - v.amount, version = version + v.bump \
-         FROM v WHERE account_holds.account_id = v.account_id"
+        "WITH v (account_id, amount, bump, released) AS (VALUES {values}) \
+         UPDATE account_holds SET held_minor = held_minor - v.amount, version = version + v.bump, \
+         released_minor = released_minor + v.released \
+         FROM v WHERE account_holds.account_id = v.account_id \
+         RETURNING account_holds.account_id, account_holds.user_id"
     );
-    let mut update = query(&sql);
+    let mut update = query_as::<_, (String, String)>(&sql);
     for (account, release) in by_account {
+        // A release after execution counts (in `version` and `released_minor`): the back office's
+        // balance has moved, or may have, without a balance read before it showing so. A cancel moves
+        // nothing there.
+        let (bump, released) = match why {
+            HoldRelease::AfterExecution => (release.holds, release.amount),
+            HoldRelease::Cancelled => (0, 0),
+        };
         update = update
             .bind(*account)
             .bind(release.amount)
-            .bind(bump_per_hold * release.holds);
+            .bind(bump)
+            .bind(released);
     }
-    update.execute(&mut *conn).await?;
-    Ok(())
+    Ok(update.fetch_all(&mut *conn).await?.into_iter().collect())
 }
 
 /// What releasing holds takes off one account.

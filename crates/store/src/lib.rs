@@ -56,6 +56,9 @@ pub enum StoreError {
     /// A stored value bankgate wrote itself could not be read back.
     #[error("invalid stored {0}")]
     Invalid(&'static str),
+    /// A write committed with others failed for a reason all of them share (told once in full).
+    #[error("not written: {0}")]
+    Unwritten(String),
     #[error("stored JSON could not be read: {0}")]
     Corrupt(#[from] serde_json::Error),
 }

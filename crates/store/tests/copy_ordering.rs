@@ -72,21 +72,27 @@ async fn an_older_snapshot_stored_later_gives_way_to_the_newer_copy() {
     .await;
 }
 
+/// A pending line of 0.25 and the same line completed 30 s later.
+fn pending_then_completed(id: &str) -> (BoTransaction, BoTransaction) {
+    let pending = BoTransaction {
+        state: TransactionState::Pending,
+        completed_at: None,
+        ..bo_transaction(id, "acc_dana", -25, T0)
+    };
+    let completed = BoTransaction {
+        state: TransactionState::Confirmed,
+        completed_at: Some(T0 + Duration::seconds(30)),
+        ..pending.clone()
+    };
+    (pending, completed)
+}
+
 #[tokio::test]
 async fn a_line_once_completed_is_not_put_back_to_pending() {
     with_each_store(|store| async move {
         let (dana, account) = user_with_account(&store, "dana").await;
         let a = office("sandbox-a");
-        let pending = BoTransaction {
-            state: TransactionState::Pending,
-            completed_at: None,
-            ..bo_transaction("txn_1", "acc_dana", -25, T0)
-        };
-        let completed = BoTransaction {
-            state: TransactionState::Confirmed,
-            completed_at: Some(T0 + Duration::seconds(30)),
-            ..pending.clone()
-        };
+        let (pending, completed) = pending_then_completed("txn_1");
         let record = |line: &BoTransaction, seconds: i64| {
             let (store, dana, a, account) = (&store, &dana, &a, &account);
             let line = line.clone();
@@ -157,6 +163,43 @@ async fn a_change_reverted_while_another_node_stored_it_is_stored_too() {
             node_a.last_event(&dana).await.unwrap() > events,
             "the revert is pushed"
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_page_naming_a_line_twice_stores_it_once_as_named_last() {
+    with_each_store(|store| async move {
+        let (dana, account) = user_with_account(&store, "dana").await;
+        let a = office("sandbox-a");
+        let (pending, completed) = pending_then_completed("txn_twice");
+        // More lines than one statement carries, with one of them named twice.
+        let mut page: Vec<BoTransaction> = (0..620)
+            .map(|i| bo_transaction(&format!("txn_{i}"), "acc_dana", -1, T0))
+            .collect();
+        page.insert(10, pending);
+        page.push(completed.clone());
+        let at = T0 + Duration::seconds(31);
+        let stored = store
+            .record_transactions(&dana, &account.id, &a, &page, at)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), page.len());
+        assert_eq!(stored[10].id, stored[page.len() - 1].id);
+        let ids: std::collections::HashSet<_> = stored.iter().map(|t| t.id.clone()).collect();
+        assert_eq!(ids.len(), 621, "one id per line");
+        let kept = store
+            .get_transaction(&dana, &account.id, &stored[10].id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.transaction, completed);
+        let last_plain = store
+            .get_transaction(&dana, &account.id, &stored[page.len() - 2].id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(last_plain.transaction.id_bo.0, "txn_619");
     })
     .await;
 }

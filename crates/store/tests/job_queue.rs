@@ -179,7 +179,8 @@ async fn holds_are_decided_by_one_guarded_write() {
             a.hold_position(&account).await.unwrap(),
             HoldPosition {
                 held_minor: 75_00,
-                version: 0
+                version: 0,
+                released_minor: 0
             }
         );
         // The node's memo of held amounts goes with the change's event.
@@ -208,13 +209,33 @@ async fn holds_are_decided_by_one_guarded_write() {
             a.hold_position(&account).await.unwrap(),
             HoldPosition {
                 held_minor: 60_00,
-                version: 1
+                version: 1,
+                released_minor: 15_00
             }
         );
         assert_eq!(a.held_amounts(&user).await.unwrap()[&account], usd(60_00));
-        // An acceptance that read the balance before that execution is told to read again.
-        let stale = transfer_job(&user, T0, Some(hold(&a, 1_00, position)));
+        // An acceptance that read the position before that execution counts the 15.00 released since
+        // as still held (its balance read may not show the debit): 1.00 still fits beside 60.00 held...
+        let covered = transfer_job(&user, T0, Some(hold(&a, 1_00, position)));
+        assert!(matches!(
+            a.enqueue_job(&covered).await.unwrap(),
+            Enqueued::Queued(_)
+        ));
+        // ... 30.00 does not (61 + 15 + 30 > 100), so it is told to read the balance again; read
+        // afresh, it fits (61 + 30 <= 100). Without a release since, it would be refused outright.
+        let stale = transfer_job(&user, T0, Some(hold(&a, 30_00, position)));
         assert_eq!(a.enqueue_job(&stale).await.unwrap(), Enqueued::StaleBalance);
+        let fresh = a.hold_position(&account).await.unwrap();
+        let again = transfer_job(&user, T0, Some(hold(&a, 30_00, fresh)));
+        assert!(matches!(
+            a.enqueue_job(&again).await.unwrap(),
+            Enqueued::Queued(_)
+        ));
+        let too_much = transfer_job(&user, T0, Some(hold(&a, 10_00, fresh)));
+        assert_eq!(
+            a.enqueue_job(&too_much).await.unwrap(),
+            Enqueued::InsufficientFunds
+        );
     })
     .await;
 }

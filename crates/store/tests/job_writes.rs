@@ -139,7 +139,8 @@ async fn jobs_writing_at_once_are_each_answered_as_if_alone() {
                 a.hold_position(&account.id).await.unwrap(),
                 HoldPosition {
                     held_minor: kept * 1_00,
-                    version: kept
+                    version: kept,
+                    released_minor: kept * 1_00
                 }
             );
             // Numbered without gap or repeat, with one `accounts` event per hold placed or released
@@ -158,6 +159,128 @@ async fn jobs_writing_at_once_are_each_answered_as_if_alone() {
                 .filter(|e| e.kind == Some(EventKind::Undo))
                 .count();
             assert_eq!(ended, JOBS + JOBS + 3 * JOBS / 4);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn of_two_claims_on_one_job_written_together_only_the_holding_one_lands() {
+    with_each_store(|store| async move {
+        let (user, _) = user_with_account(&store, "dana").await;
+        let job = match store
+            .enqueue_job(&transfer_job(&user, T0, None))
+            .await
+            .unwrap()
+        {
+            Enqueued::Queued(record) => record,
+            other => panic!("not queued: {other:?}"),
+        };
+        let lease = Duration::seconds(60);
+        store.claim_due_jobs("a", T0, T0 + lease, 1).await.unwrap();
+        // Node a's lease lapses and node b takes the job over, as its second attempt.
+        let lapsed = T0 + Duration::seconds(61);
+        let taken = store
+            .claim_due_jobs("b", lapsed, lapsed + lease, 1)
+            .await
+            .unwrap();
+        assert_eq!(taken[0].id, job.id);
+        let old = JobClaim {
+            node: "a",
+            attempt: 1,
+        };
+        let new = JobClaim {
+            node: "b",
+            attempt: 2,
+        };
+        // Both write at the same moment, so in one batch, the lapsed claim first.
+        let (old_saved, new_saved) = tokio::join!(
+            store.save_job_progress(&job.id, &old, "old", false, lapsed),
+            store.save_job_progress(&job.id, &new, "new", false, lapsed)
+        );
+        assert_eq!((old_saved.unwrap(), new_saved.unwrap()), (false, true));
+        let stored = store.job(&job.id).await.unwrap().unwrap();
+        assert_eq!(stored.progress.as_deref(), Some("new"));
+        let done = JobOutcome::Done {
+            result: "{}".into(),
+        };
+        let failed = JobOutcome::Failed {
+            reason: "refused".into(),
+        };
+        let (old_end, new_end) = tokio::join!(
+            store.finish_job(&job.id, &old, &done, lapsed),
+            store.finish_job(&job.id, &new, &failed, lapsed)
+        );
+        assert_eq!(old_end.unwrap(), None);
+        assert_eq!(new_end.unwrap().map(|j| j.state), Some(JobState::Failed));
+    })
+    .await;
+}
+
+/// Queues a job holding `cents` of `account` in stand-in, with a limit of 5.00 per user.
+async fn queue_in_stand_in(
+    store: &Store,
+    user: &UserId,
+    account: &StoredAccount,
+    cents: i64,
+) -> Enqueued {
+    let hold = NewHold {
+        account_id: account.id.clone(),
+        amount: usd(cents),
+        available_at_back_office: usd(100_00),
+        position: store.hold_position(&account.id).await.unwrap(),
+        stand_in_limit: Some(usd(5_00)),
+    };
+    store
+        .enqueue_job(&transfer_job(user, T0, Some(hold)))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn stand_in_holds_released_together_give_each_user_back_their_exposure() {
+    with_each_store(|store| async move {
+        let (dana, dana_account) = user_with_account(&store, "dana").await;
+        let (eve, eve_account) = user_with_account(&store, "eve").await;
+        let users = [(&dana, &dana_account), (&eve, &eve_account)];
+        for (user, account) in users {
+            for _ in 0..5 {
+                let queued = queue_in_stand_in(&store, user, account, 1_00).await;
+                assert!(matches!(queued, Enqueued::Queued(_)), "{queued:?}");
+            }
+            let over = queue_in_stand_in(&store, user, account, 1_00).await;
+            assert_eq!(over, Enqueued::StandInLimit);
+        }
+        let claimed = store
+            .claim_due_jobs("a", T0, T0 + Duration::seconds(60), 100)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 10);
+        // Three of each user's five fail at the same moment, releasing their holds in one batch.
+        let failed = JobOutcome::Failed {
+            reason: "refused".into(),
+        };
+        let mut ending = Vec::new();
+        for user in [&dana, &eve] {
+            let theirs = claimed.iter().filter(|j| &j.user_id == user).take(3);
+            ending.extend(theirs.map(|job| {
+                let claim = JobClaim {
+                    node: "a",
+                    attempt: job.attempts,
+                };
+                let (store, failed) = (store.clone(), failed.clone());
+                async move { store.finish_job(&job.id, &claim, &failed, T0).await }
+            }));
+        }
+        for ended in futures::future::join_all(ending).await {
+            assert_eq!(ended.unwrap().map(|j| j.state), Some(JobState::Failed));
+        }
+        // Each user has 3.00 of the 5.00 back: exactly that fits again, and no more.
+        for (user, account) in users {
+            let refill = queue_in_stand_in(&store, user, account, 3_00).await;
+            assert!(matches!(refill, Enqueued::Queued(_)), "{refill:?}");
+            let over = queue_in_stand_in(&store, user, account, 1_00).await;
+            assert_eq!(over, Enqueued::StandInLimit);
         }
     })
     .await;

@@ -1,14 +1,19 @@
 //! Group commit of running jobs' writes: saga-log saves and endings (done, failed, a retry scheduled).
 //! Under load many jobs reach such a point at once, and each was a transaction of its own (the job's row,
 //! its hold, the account's total, the events: six or seven round trips and a commit). Here the writes
-//! waiting at any moment go in one transaction: their rows are updated by one statement (guarded
-//! by each one's claim), their holds released in one and their events appended in one, and the
-//! whole batch costs one commit. So the store's work per job falls as the load rises.
+//! waiting at any moment go in one transaction: their rows are updated by at most two statements (logs,
+//! endings), each row guarded by its write's claim, their holds released in one, the accounts' totals
+//! moved in one and their events appended in one, and the whole batch costs one commit. So the store's
+//! work per job falls as the load rises.
 //!
 //! One batch is written at a time per node, by a task started when a write arrives and no batch is being
 //! written, and ending when none wait; writes arriving meanwhile form the next batch. There is no timer:
-//! a write on an idle node goes at once. A batch that fails is written again one write at a time, so one
-//! job's fault never fails another's write. Callers see each write as if it were alone.
+//! a write on an idle node goes at once. The price is that a batch waiting for a row lock delays every job
+//! write of its node behind it. A batch the database refuses (a constraint, a deadlock's victim) is
+//! written again one write at a time, so one job's fault never fails another's write; a batch that failed
+//! because the database is unreachable or busy is not (each write would only wait as long again), and
+//! every write in it gets the failure. A batch takes at most one write per job. Callers see each write
+//! as if it were alone, except that a caller who stops waiting does not stop its write.
 
 use super::records::{qualified_job_columns, JobOutcome, JobRecord, JobRow};
 use crate::events::{append_events_of_users, EventKind};
@@ -18,7 +23,7 @@ use bankgate_db::Conn;
 use bankgate_domain::ids::{OperationId, UserId};
 use bankgate_domain::time_format::to_millis;
 use sqlx::query_as;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
@@ -84,55 +89,17 @@ impl Store {
             !std::mem::replace(&mut waiting.writing, true)
         };
         if start_writer {
-            let store = self.clone();
-            tokio::spawn(async move { store.write_waiting_jobs().await });
+            // Built before the spawn: should the task never run (the runtime shutting down), dropping
+            // it lets the next write start a writer.
+            let writer = WriterGuard {
+                store: self.clone(),
+                ended_early: true,
+            };
+            tokio::spawn(write_waiting_jobs(writer));
         }
         answer
             .await
             .map_err(|_| StoreError::Missing("the job write's batch ended without an answer"))?
-    }
-
-    /// The writer: writes batches until none wait.
-    async fn write_waiting_jobs(self) {
-        // Should the task end early (a panic, the runtime shutting down), the writes still waiting are
-        // answered with an error by dropping them, and the next write starts a new writer.
-        let mut writer = WriterGuard {
-            store: &self,
-            ended_early: true,
-        };
-        loop {
-            let batch: Vec<_> = {
-                let mut waiting = self.job_writes.lock();
-                if waiting.writes.is_empty() {
-                    waiting.writing = false;
-                    writer.ended_early = false;
-                    return;
-                }
-                let take = waiting.writes.len().min(MOST_PER_BATCH);
-                waiting.writes.drain(..take).collect()
-            };
-            let (writes, replies): (Vec<JobWrite>, Vec<_>) = batch.into_iter().unzip();
-            match self.write_job_batch(&writes).await {
-                Ok(written) => {
-                    for (reply, job) in replies.into_iter().zip(written) {
-                        let _ = reply.send(Ok(job));
-                    }
-                }
-                Err(e) if writes.len() == 1 => {
-                    if let Some(reply) = replies.into_iter().next() {
-                        let _ = reply.send(Err(e));
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, writes = writes.len(),
-                        "a batch of job writes failed; writing them one by one");
-                    for (write, reply) in writes.iter().zip(replies) {
-                        let alone = self.write_job_batch(std::slice::from_ref(write)).await;
-                        let _ = reply.send(alone.map(|mut jobs| jobs.pop().flatten()));
-                    }
-                }
-            }
-        }
     }
 
     /// Writes `writes` in one transaction: each job's row, then the holds released, then the events.
@@ -170,24 +137,97 @@ impl Store {
     }
 }
 
+/// The writer: writes batches until none wait.
+async fn write_waiting_jobs(mut writer: WriterGuard) {
+    loop {
+        let batch = {
+            let mut waiting = writer.store.job_writes.lock();
+            if waiting.writes.is_empty() {
+                waiting.writing = false;
+                writer.ended_early = false;
+                return;
+            }
+            next_batch(&mut waiting.writes)
+        };
+        let (writes, replies): (Vec<JobWrite>, Vec<_>) = batch.into_iter().unzip();
+        match writer.store.write_job_batch(&writes).await {
+            Ok(written) => {
+                for (reply, job) in replies.into_iter().zip(written) {
+                    let _ = reply.send(Ok(job));
+                }
+            }
+            Err(e) if writes.len() > 1 && is_refusal(&e) => {
+                // Perhaps one write's doing (or a deadlock's victim): each is tried alone.
+                tracing::warn!(error = %e, writes = writes.len(),
+                    "a batch of job writes was refused; writing them one by one");
+                for (write, reply) in writes.iter().zip(replies) {
+                    let alone = writer
+                        .store
+                        .write_job_batch(std::slice::from_ref(write))
+                        .await;
+                    let _ = reply.send(alone.map(|mut jobs| jobs.pop().flatten()));
+                }
+            }
+            Err(e) => {
+                // The database is unreachable or busy: writing apart would only wait as long again,
+                // once per write. Every write is answered with the failure (its job retries later).
+                let told = e.to_string();
+                let mut replies = replies.into_iter();
+                if let Some(first) = replies.next() {
+                    let _ = first.send(Err(e));
+                }
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::Unwritten(told.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// Takes the next batch from the waiting writes, in order: at most [`MOST_PER_BATCH`], and at most one
+/// write per job (a second, which no caller makes today, waits for the next batch: its answer depends on
+/// the first's).
+fn next_batch(
+    waiting: &mut Vec<(JobWrite, oneshot::Sender<Written>)>,
+) -> Vec<(JobWrite, oneshot::Sender<Written>)> {
+    let mut batch = Vec::with_capacity(waiting.len().min(MOST_PER_BATCH));
+    let mut later = Vec::new();
+    let mut jobs = HashSet::new();
+    for entry in waiting.drain(..) {
+        if batch.len() < MOST_PER_BATCH && jobs.insert(entry.0.id.clone()) {
+            batch.push(entry);
+        } else {
+            later.push(entry);
+        }
+    }
+    *waiting = later;
+    batch
+}
+
+fn is_refusal(e: &StoreError) -> bool {
+    matches!(e, StoreError::Db(bankgate_db::DbError::Sqlx(e)) if bankgate_db::is_statement_refusal(e))
+}
+
 /// Updates the rows of the jobs whose writes' claims still hold, two statements at most (saga logs,
 /// endings): each job as it now is, in the order of `writes`, None where the claim no longer holds.
 async fn update_job_rows(conn: &mut Conn, writes: &[JobWrite]) -> Result<Vec<Option<JobRecord>>> {
     let (logs, ends): (Vec<&JobWrite>, Vec<&JobWrite>) = writes
         .iter()
         .partition(|w| matches!(w.change, JobChange::Progress { .. }));
-    let mut updated: HashMap<String, JobRecord> = HashMap::with_capacity(writes.len());
+    // Keyed by job and attempt: two claims on one job (a lapsed lease taken over) differ in attempt, and
+    // only the one that holds gets the row.
+    let mut updated: HashMap<(String, u32), JobRecord> = HashMap::with_capacity(writes.len());
     for row in save_logs(conn, &logs).await? {
         let job = row.into_record()?;
-        updated.insert(job.id.as_str().to_owned(), job);
+        updated.insert((job.id.as_str().to_owned(), job.attempts), job);
     }
     for row in end_jobs(conn, &ends).await? {
         let job = row.into_record()?;
-        updated.insert(job.id.as_str().to_owned(), job);
+        updated.insert((job.id.as_str().to_owned(), job.attempts), job);
     }
     Ok(writes
         .iter()
-        .map(|w| updated.remove(w.id.as_str()))
+        .map(|w| updated.remove(&(w.id.as_str().to_owned(), w.attempt)))
         .collect())
 }
 
@@ -283,13 +323,13 @@ async fn end_jobs(conn: &mut Conn, writes: &[&JobWrite]) -> Result<Vec<JobRow>> 
     Ok(statement.fetch_all(&mut *conn).await?)
 }
 
-/// Marks the writer gone if its task ends other than by finding no writes waiting.
-struct WriterGuard<'a> {
-    store: &'a Store,
+/// The writer's standing: marks it gone if its task ends other than by finding no writes waiting.
+struct WriterGuard {
+    store: Store,
     ended_early: bool,
 }
 
-impl Drop for WriterGuard<'_> {
+impl Drop for WriterGuard {
     fn drop(&mut self) {
         if self.ended_early {
             // The writes still waiting are dropped, which answers each with an error; the next write
@@ -298,5 +338,47 @@ impl Drop for WriterGuard<'_> {
             waiting.writes.clear();
             waiting.writing = false;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting_write(job: &str) -> (JobWrite, oneshot::Sender<Written>) {
+        let write = JobWrite {
+            id: OperationId::from_trusted(job.to_owned()),
+            node: "a".into(),
+            attempt: 1,
+            at: 0,
+            change: JobChange::End(JobOutcome::Failed {
+                reason: "refused".into(),
+            }),
+        };
+        (write, oneshot::channel().0)
+    }
+
+    fn ids(writes: &[(JobWrite, oneshot::Sender<Written>)]) -> Vec<&str> {
+        writes.iter().map(|(w, _)| w.id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_batch_takes_one_write_per_job_in_order_and_leaves_the_rest_waiting() {
+        let mut waiting: Vec<_> = ["x", "y", "x", "z", "y"]
+            .into_iter()
+            .map(waiting_write)
+            .collect();
+        let batch = next_batch(&mut waiting);
+        assert_eq!(ids(&batch), ["x", "y", "z"]);
+        assert_eq!(ids(&waiting), ["x", "y"]);
+    }
+
+    #[test]
+    fn a_batch_holds_at_most_its_limit() {
+        let names: Vec<String> = (0..MOST_PER_BATCH + 3).map(|i| format!("job{i}")).collect();
+        let mut waiting: Vec<_> = names.iter().map(|n| waiting_write(n)).collect();
+        let batch = next_batch(&mut waiting);
+        assert_eq!(batch.len(), MOST_PER_BATCH);
+        assert_eq!(ids(&waiting), ["job64", "job65", "job66"]);
     }
 }

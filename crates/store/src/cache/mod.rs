@@ -12,14 +12,16 @@
 //! Copies are ordered by the back office's own version of each object (when it last changed there), not
 //! by when bankgate happened to write them: a snapshot read earlier but written later (a slow read on one
 //! node racing the change feed on another) is refused rather than put back over a newer one, and the
-//! caller gets the newer copy. See [`VERSION_TRUST_MS`] for a back office whose clock steps back.
+//! caller gets the newer copy. See [`crate::VERSION_TRUST_MS`] for a back office whose clock steps back.
+
+mod upsert;
 
 use crate::alerts::NewLine;
 use crate::events::{append_events, EventKind};
-use crate::{Result, Store, REFRESH_REWRITE_MS, VERSION_TRUST_MS};
+use crate::{Result, Store, REFRESH_REWRITE_MS};
 use bankgate_domain::ids::{BackOfficeId, UserId};
 use bankgate_domain::time_format::{from_millis, to_millis};
-use sqlx::{query, query_as, Any, Row};
+use sqlx::{query, Row};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
@@ -256,41 +258,32 @@ impl Store {
         which: &[Write],
         at: OffsetDateTime,
     ) -> Result<Vec<(Recorded, Existing)>> {
-        let sql = upsert_sql(table);
         let now = to_millis(at);
         let mut tx = self.db().write().begin().await?;
+        let rows: Vec<upsert::NewRow> = which
+            .iter()
+            .map(|write| upsert::NewRow {
+                object: &objects[write.index],
+                new_id: (table.new_id)(),
+            })
+            .collect();
+        let returned = upsert::upsert_rows(&mut tx, table, user, back_office, &rows, now).await?;
         let mut written = Vec::with_capacity(which.len());
-        for write in which {
-            let object = &objects[write.index];
-            let new_id = (table.new_id)();
-            let mut q = query_as::<Any, (String, String)>(&sql)
-                .bind(new_id.as_str())
-                .bind(user.as_str())
-                .bind(back_office.as_str())
-                .bind(object.id_bo.as_str())
-                .bind(object.data.as_str())
-                .bind(now)
-                .bind(object.version);
-            for extra in &object.extras {
-                q = match extra {
-                    Extra::Text(s) => q.bind(s.clone()),
-                    Extra::Int(n) => q.bind(*n),
-                };
-            }
-            let upserted = match q.fetch_optional(&mut *tx).await? {
+        for (row, returned) in rows.iter().zip(returned) {
+            let upserted = match returned {
                 Some((id, user_data)) => Upserted {
                     // An existing row keeps its id: getting ours back means the row is new.
-                    is_new: id == new_id,
+                    is_new: id == row.new_id,
                     copy: Existing {
                         id,
-                        data: object.data.clone(),
+                        data: row.object.data.clone(),
                         user_data,
                         refreshed_at: now,
                     },
                     refused: false,
                 },
                 None => Upserted {
-                    copy: stored_copy_of(&mut tx, table, back_office, &object.id_bo).await?,
+                    copy: stored_copy_of(&mut tx, table, back_office, &row.object.id_bo).await?,
                     is_new: false,
                     refused: true,
                 },
@@ -393,34 +386,6 @@ fn new_lines<'a>(
             }
         })
         .collect()
-}
-
-fn upsert_sql(table: &CacheTable) -> String {
-    let extra_cols: String = table
-        .extra_columns
-        .iter()
-        .map(|c| format!(", {c}"))
-        .collect();
-    let extra_vals: String = (0..table.extra_columns.len())
-        .map(|i| format!(", ${}", i + 8))
-        .collect();
-    let extra_sets: String = table
-        .extra_columns
-        .iter()
-        .map(|c| format!(", {c} = excluded.{c}"))
-        .collect();
-    // A lower version than the stored one is refused (no row comes back) while the stored copy is
-    // younger than VERSION_TRUST_MS.
-    format!(
-        "INSERT INTO {t} (id, user_id, back_office_id, id_bo, data, refreshed_at, bo_version, \
-         user_data{extra_cols}) VALUES ($1, $2, $3, $4, $5, $6, $7, '{{}}'{extra_vals}) \
-         ON CONFLICT (back_office_id, id_bo) DO UPDATE SET data = excluded.data, \
-         refreshed_at = excluded.refreshed_at, bo_version = excluded.bo_version{extra_sets} \
-         WHERE excluded.bo_version >= {t}.bo_version \
-         OR {t}.refreshed_at < excluded.refreshed_at - {VERSION_TRUST_MS} \
-         RETURNING id, user_data",
-        t = table.name
-    )
 }
 
 /// Reads `refreshed_at` back as a time.
