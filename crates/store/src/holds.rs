@@ -123,6 +123,38 @@ impl Store {
     }
 }
 
+/// A hold's amount must be positive and in its account's currency.
+pub(crate) fn check_hold(hold: &NewHold) -> Result<()> {
+    if hold.amount.currency != hold.available_at_back_office.currency || !hold.amount.is_positive()
+    {
+        return Err(StoreError::Invalid("hold amount"));
+    }
+    Ok(())
+}
+
+impl NewHold {
+    /// Whether the balance seen could cover the hold at all (before what else is held).
+    pub(crate) fn may_fit(&self) -> bool {
+        self.amount.minor <= self.available_at_back_office.minor
+    }
+}
+
+/// Why a hold was not placed: the account's releases since its position was read (`version` moved) mean
+/// its balance must be read again; otherwise the money is not there.
+pub(crate) async fn refusal_of(conn: &mut Conn, hold: &NewHold) -> Result<Enqueued> {
+    let version: Option<(i64,)> =
+        query_as("SELECT version FROM account_holds WHERE account_id = $1")
+            .bind(hold.account_id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let version = version.map_or(0, |(v,)| v);
+    Ok(if version != hold.position.version {
+        Enqueued::StaleBalance
+    } else {
+        Enqueued::InsufficientFunds
+    })
+}
+
 /// Places `hold` for job `job` if the available balance covers it and nothing moved since it was read.
 /// Returns the refusal when it cannot, having changed nothing the caller must keep.
 pub(crate) async fn place_hold(
@@ -132,14 +164,11 @@ pub(crate) async fn place_hold(
     hold: &NewHold,
     now: i64,
 ) -> Result<Option<Enqueued>> {
-    if hold.amount.currency != hold.available_at_back_office.currency || !hold.amount.is_positive()
-    {
-        return Err(StoreError::Invalid("hold amount"));
-    }
+    check_hold(hold)?;
     // A first hold creates the account's row; later ones add to it, guarded by the balance seen with
     // what was released since the position was read counted as still held (see the module header). One
     // statement either way.
-    let placed = if hold.amount.minor > hold.available_at_back_office.minor {
+    let placed = if !hold.may_fit() {
         0
     } else {
         query(
@@ -160,17 +189,7 @@ pub(crate) async fn place_hold(
         .rows_affected()
     };
     if placed == 0 {
-        let version: Option<(i64,)> =
-            query_as("SELECT version FROM account_holds WHERE account_id = $1")
-                .bind(hold.account_id.as_str())
-                .fetch_optional(&mut *conn)
-                .await?;
-        let version = version.map_or(0, |(v,)| v);
-        return Ok(Some(if version != hold.position.version {
-            Enqueued::StaleBalance
-        } else {
-            Enqueued::InsufficientFunds
-        }));
+        return Ok(Some(refusal_of(conn, hold).await?));
     }
     if let Some(limit) = hold.stand_in_limit {
         if !add_stand_in_exposure(conn, user, hold.amount, limit).await? {

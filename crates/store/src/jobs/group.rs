@@ -245,7 +245,7 @@ fn update_from_values(columns: &[&str], set: &str, rows: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let returning = qualified_job_columns();
+    let returning = qualified_job_columns("jobs");
     format!(
         "WITH v (id, node, attempt, {}) AS (VALUES {values}) UPDATE jobs SET {set} FROM v \
          WHERE jobs.id = v.id AND jobs.state = 'running' AND jobs.claimed_by = v.node \

@@ -3,6 +3,7 @@
 //! runs once: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the single writer connection on SQLite. A claim is
 //! a lease; a job whose node died is claimed again when its lease runs out and resumes from its saga log.
 
+mod enqueue;
 mod group;
 mod pushed;
 mod records;
@@ -12,11 +13,11 @@ pub use records::{
     Cancelled, Enqueued, JobClaim, JobKind, JobOutcome, JobRecord, JobState, NewJob,
 };
 
-use crate::holds::{place_hold, release_hold, HoldRelease};
-use crate::{Result, Store, StoreError};
+use crate::holds::{release_hold, HoldRelease};
+use crate::{Result, Store};
 use bankgate_db::Conn;
-use bankgate_db::{is_unique_violation, Engine};
-use bankgate_domain::ids::{new_undo_id, OperationId, UserId};
+use bankgate_db::Engine;
+use bankgate_domain::ids::{OperationId, UserId};
 use bankgate_domain::time_format::to_millis;
 pub(crate) use group::JobWriteQueue;
 use group::{JobChange, JobWrite};
@@ -24,17 +25,7 @@ use records::{qualified_job_columns, JobRow, JOB_COLUMNS};
 use sqlx::{query, query_as};
 use time::OffsetDateTime;
 
-/// Attempts at queueing before an undo-id collision streak is treated as a fault.
-const ENQUEUE_ATTEMPTS: usize = 8;
-
-/// How long a job's client reference binds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RefScope {
-    /// For good: a replay gets the first job whatever became of it (`AFiRemittanceId`).
-    Forever,
-    /// While the job is open; once it has ended, the reference is free for a new job.
-    WhileOpen,
-}
+use enqueue::RefScope;
 
 impl Store {
     /// Queues `job` and places its hold in one transaction. Replays of the same client reference return
@@ -53,82 +44,6 @@ impl Store {
     /// [`Store::enqueue_job`] does.
     pub async fn enqueue_job_unless_open(&self, job: &NewJob) -> Result<Enqueued> {
         self.enqueue(job, RefScope::WhileOpen).await
-    }
-
-    async fn enqueue(&self, job: &NewJob, scope: RefScope) -> Result<Enqueued> {
-        for _ in 0..ENQUEUE_ATTEMPTS {
-            match self.try_enqueue(job, scope).await {
-                Err(StoreError::Db(bankgate_db::DbError::Sqlx(e))) if is_unique_violation(&e) => {
-                    // An undo-id collision, or a concurrent job with the same client reference: either
-                    // way the next attempt sees the world as it now is.
-                    continue;
-                }
-                // Another request released the same ended job's reference first.
-                Ok(None) => continue,
-                Ok(Some(answer)) => return Ok(answer),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(StoreError::Conflict("could not queue the job"))
-    }
-
-    /// One attempt at queueing; None when a concurrent attempt changed the job holding the reference
-    /// (the caller tries again).
-    async fn try_enqueue(&self, job: &NewJob, scope: RefScope) -> Result<Option<Enqueued>> {
-        let mut tx = self.db.write().begin().await?;
-        if let Some(client_ref) = &job.client_ref {
-            if let Some(existing) =
-                find_by_client_ref(&mut tx, &job.user_id, job.kind, client_ref).await?
-            {
-                if scope == RefScope::Forever || !existing.state.is_final() {
-                    return Ok(Some(Enqueued::Existing(existing)));
-                }
-                // The ended job gives its reference up to the new one. Guarded by the reference, so
-                // of two requests releasing it at once only one goes on (on PostgreSQL the second
-                // waits for the first's row lock, then sees the reference gone).
-                let released =
-                    query("UPDATE jobs SET client_ref = NULL WHERE id = $1 AND client_ref = $2")
-                        .bind(existing.id.as_str())
-                        .bind(client_ref)
-                        .execute(&mut *tx)
-                        .await?;
-                if released.rows_affected() == 0 {
-                    tx.rollback().await?;
-                    return Ok(None);
-                }
-            }
-        }
-        let now = to_millis(job.queued_at);
-        let due = to_millis(job.due_at);
-        let undo_id = job.undoable.then(new_undo_id);
-        let sql = format!(
-            "INSERT INTO jobs (id, user_id, kind, undo_id, client_ref, payload, state, queued_at, expires_at, \
-             due_at, attempts, max_attempts, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 0, $10, $8) \
-             RETURNING {JOB_COLUMNS}"
-        );
-        let row: JobRow = query_as(&sql)
-            .bind(job.id.as_str())
-            .bind(job.user_id.as_str())
-            .bind(job.kind.as_str())
-            .bind(undo_id.as_deref())
-            .bind(job.client_ref.as_deref())
-            .bind(&job.payload)
-            .bind(JobState::Waiting.as_str())
-            .bind(now)
-            .bind(due)
-            .bind(i64::from(job.max_attempts))
-            .fetch_one(&mut *tx)
-            .await?;
-        if let Some(hold) = &job.hold {
-            if let Some(refused) = place_hold(&mut tx, &job.id, &job.user_id, hold, now).await? {
-                tx.rollback().await?;
-                return Ok(Some(refused));
-            }
-        }
-        let record = row.into_record()?;
-        let held = job.hold.as_ref().map(|h| h.account_id.as_str());
-        self.commit_job_change(tx, &record, held, now).await?;
-        Ok(Some(Enqueued::Queued(record)))
     }
 
     /// Claims up to `limit` due jobs for `node` until `lease_until`, marking them running.
@@ -154,7 +69,7 @@ impl Store {
             .map(|k| format!("'{}'", k.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
-        let returning = qualified_job_columns();
+        let returning = qualified_job_columns("jobs");
         let sql = format!(
             "WITH due AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE ({claimable}) AND jobs.kind IN ({kinds}) \
              ORDER BY jobs.due_at, jobs.queued_at LIMIT $4 {lock}) \

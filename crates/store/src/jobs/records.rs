@@ -194,11 +194,12 @@ pub(crate) const JOB_COLUMNS: &str =
     "id, user_id, kind, undo_id, client_ref, payload, state, queued_at, expires_at, \
      due_at, attempts, max_attempts, progress, result, failure, finished_at";
 
-/// [`JOB_COLUMNS`] qualified by the table, for statements that join `jobs` with something else.
-pub(crate) fn qualified_job_columns() -> String {
+/// [`JOB_COLUMNS`] qualified by `table` (or a `WITH` query's name), for statements that join it with
+/// something else.
+pub(crate) fn qualified_job_columns(table: &str) -> String {
     JOB_COLUMNS
         .split(',')
-        .map(|c| format!("jobs.{}", c.trim()))
+        .map(|c| format!("{table}.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ")
 }
