@@ -222,16 +222,23 @@ fn sqlite_url_creating_file(url: &str) -> String {
 }
 
 /// Whether an error is a statement's own refusal (a constraint, a deadlock or serialization victim), as
-/// opposed to the database being unreachable, the pool exhausted, or a lock held past the wait: the kind of
-/// error that the same statements written apart might not meet.
+/// opposed to the database being unreachable, shutting down, out of connections, read-only, or a lock held
+/// past the wait: the kind of error that the same statements written apart might not meet.
 pub fn is_statement_refusal(err: &sqlx::Error) -> bool {
-    // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6) with their extended codes; PostgreSQL:
-    // lock_not_available and query_canceled (a statement or lock timeout).
-    const WAITED_OUT: [&str; 8] = ["5", "6", "261", "262", "517", "773", "55P03", "57014"];
+    // SQLite (numeric codes): SQLITE_BUSY (5) and SQLITE_LOCKED (6) with their extended codes.
+    // PostgreSQL (five-character SQLSTATEs): lock_not_available, read_only_sql_transaction (after a
+    // failover), and the classes of connection exceptions, insufficient resources and operator
+    // intervention (which includes query_canceled, a statement or lock timeout).
+    const NOT_THE_STATEMENTS: [&str; 8] = ["5", "6", "261", "262", "517", "773", "55P03", "25006"];
+    const NOT_THE_STATEMENTS_CLASSES: [&str; 3] = ["08", "53", "57"];
     match err {
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_none_or(|code| !WAITED_OUT.contains(&code.as_ref())),
+        sqlx::Error::Database(db) => db.code().is_none_or(|code| {
+            let in_a_class = code.len() == 5
+                && NOT_THE_STATEMENTS_CLASSES
+                    .iter()
+                    .any(|class| code.starts_with(class));
+            !in_a_class && !NOT_THE_STATEMENTS.contains(&code.as_ref())
+        }),
         _ => false,
     }
 }

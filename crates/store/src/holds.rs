@@ -10,7 +10,10 @@
 //! may not show the debit whose hold is gone. The guard counts what was released after execution since the
 //! position was read (`released_minor`) as still held: safe whichever way the balance read fell, and exact
 //! when nothing was released. Only a hold this leaves uncovered while something was released (`version`
-//! moved) is sent back to read the balance again; one uncovered with nothing released is refused.
+//! moved) is sent back to read the balance again; one uncovered with nothing released is refused. A
+//! release by a node of an older build, which moves `version` but not `released_minor`, sends every
+//! acceptance that read the position before it back to read again (`released_count` falls behind
+//! `version`), as the older guard did.
 //!
 //! A hold placed in stand-in (the back office unreachable) also counts against the user's stand-in
 //! exposure in that currency (`stand_in_exposure`), bounded the same way by the configured limit, and
@@ -61,6 +64,7 @@ pub struct HoldPosition {
     pub held_minor: i64,
     pub version: i64,
     pub released_minor: i64,
+    pub released_count: i64,
 }
 
 /// Why a hold is released: after the operation ran (the back office's balance has moved, or may have)
@@ -74,18 +78,20 @@ pub(crate) enum HoldRelease {
 impl Store {
     /// Read this before reading the account's balance at the back office, then pass both to the job.
     pub async fn hold_position(&self, account: &AccountId) -> Result<HoldPosition> {
-        let row: Option<(i64, i64, i64)> = query_as(
-            "SELECT held_minor, version, released_minor FROM account_holds WHERE account_id = $1",
+        let row: Option<(i64, i64, i64, i64)> = query_as(
+            "SELECT held_minor, version, released_minor, released_count FROM account_holds \
+             WHERE account_id = $1",
         )
         .bind(account.as_str())
         .fetch_optional(self.db.read())
         .await?;
         Ok(row.map_or_else(
             HoldPosition::default,
-            |(held_minor, version, released_minor)| HoldPosition {
+            |(held_minor, version, released_minor, released_count)| HoldPosition {
                 held_minor,
                 version,
                 released_minor,
+                released_count,
             },
         ))
     }
@@ -176,7 +182,8 @@ pub(crate) async fn place_hold(
              VALUES ($1, $2, $3, $4, 0) ON CONFLICT (account_id) DO UPDATE \
              SET held_minor = account_holds.held_minor + excluded.held_minor \
              WHERE account_holds.held_minor + excluded.held_minor \
-             + (account_holds.released_minor - $5) <= $6",
+             + (account_holds.released_minor - $5) <= $6 \
+             AND account_holds.version - $7 = account_holds.released_count - $8",
         )
         .bind(hold.account_id.as_str())
         .bind(user.as_str())
@@ -184,6 +191,8 @@ pub(crate) async fn place_hold(
         .bind(hold.amount.minor)
         .bind(hold.position.released_minor)
         .bind(hold.available_at_back_office.minor)
+        .bind(hold.position.version)
+        .bind(hold.position.released_count)
         .execute(&mut *conn)
         .await?
         .rows_affected()
@@ -354,7 +363,7 @@ async fn subtract_from_totals(
     let sql = format!(
         "WITH v (account_id, amount, bump, released) AS (VALUES {values}) \
          UPDATE account_holds SET held_minor = held_minor - v.amount, version = version + v.bump, \
-         released_minor = released_minor + v.released \
+         released_minor = released_minor + v.released, released_count = released_count + v.bump \
          FROM v WHERE account_holds.account_id = v.account_id \
          RETURNING account_holds.account_id, account_holds.user_id"
     );

@@ -180,7 +180,8 @@ async fn holds_are_decided_by_one_guarded_write() {
             HoldPosition {
                 held_minor: 75_00,
                 version: 0,
-                released_minor: 0
+                released_minor: 0,
+                released_count: 0
             }
         );
         // The node's memo of held amounts goes with the change's event.
@@ -210,7 +211,8 @@ async fn holds_are_decided_by_one_guarded_write() {
             HoldPosition {
                 held_minor: 60_00,
                 version: 1,
-                released_minor: 15_00
+                released_minor: 15_00,
+                released_count: 1
             }
         );
         assert_eq!(a.held_amounts(&user).await.unwrap()[&account], usd(60_00));
@@ -236,6 +238,26 @@ async fn holds_are_decided_by_one_guarded_write() {
             a.enqueue_job(&too_much).await.unwrap(),
             Enqueued::InsufficientFunds
         );
+        // A node of an older build releases a hold after execution, moving the version but not the
+        // released amounts: an acceptance that read the position before cannot tell how much moved, so
+        // it reads again, as the older guard had it.
+        let before = a.hold_position(&account).await.unwrap();
+        bankgate_db::sqlx::query(
+            "UPDATE account_holds SET held_minor = held_minor - 100, version = version + 1 \
+             WHERE account_id = $1",
+        )
+        .bind(account.as_str())
+        .execute(a.db().write())
+        .await
+        .unwrap();
+        let small = transfer_job(&user, T0, Some(hold(&a, 1_00, before)));
+        assert_eq!(a.enqueue_job(&small).await.unwrap(), Enqueued::StaleBalance);
+        let after = a.hold_position(&account).await.unwrap();
+        let small = transfer_job(&user, T0, Some(hold(&a, 1_00, after)));
+        assert!(matches!(
+            a.enqueue_job(&small).await.unwrap(),
+            Enqueued::Queued(_)
+        ));
     })
     .await;
 }

@@ -140,7 +140,8 @@ async fn jobs_writing_at_once_are_each_answered_as_if_alone() {
                 HoldPosition {
                     held_minor: kept * 1_00,
                     version: kept,
-                    released_minor: kept * 1_00
+                    released_minor: kept * 1_00,
+                    released_count: kept
                 }
             );
             // Numbered without gap or repeat, with one `accounts` event per hold placed or released

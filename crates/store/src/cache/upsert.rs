@@ -11,7 +11,7 @@ use bankgate_domain::ids::{BackOfficeId, UserId};
 use sqlx::{query_as, Any};
 use std::collections::HashMap;
 
-/// Rows per statement: far below both engines' limits on parameters (9 per transaction row).
+/// Rows per statement: far below both engines' limits on parameters (6 per transaction row).
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// An object to write, with the bankgate id it gets if it is new.

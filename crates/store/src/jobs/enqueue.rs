@@ -139,7 +139,8 @@ impl Store {
              VALUES ($2, $3, $4, $5, 0) ON CONFLICT (account_id) DO UPDATE \
              SET held_minor = account_holds.held_minor + excluded.held_minor \
              WHERE account_holds.held_minor + excluded.held_minor \
-             + (account_holds.released_minor - $6) <= $7 RETURNING account_id), \
+             + (account_holds.released_minor - $6) <= $7 \
+             AND account_holds.version - $16 = account_holds.released_count - $17 RETURNING account_id), \
              hold AS (INSERT INTO holds (job_id, account_id, amount_minor, currency, placed_at, stand_in) \
              SELECT $1, account_id, $5, $4, $8, 0 FROM placed), \
              job AS (INSERT INTO jobs (id, user_id, kind, undo_id, client_ref, payload, state, queued_at, \
@@ -154,7 +155,7 @@ impl Store {
              FROM cursor, {events} AS v (kind, subject, back)) \
              SELECT {returning}, pg_notify($15, $3)::text FROM job"
         );
-        let row: Option<JobRow> = query_as(&sql)
+        let row: Option<JobRow> = query_as::<_, JobRow>(&sql)
             .bind(job.id.as_str())
             .bind(hold.account_id.as_str())
             .bind(job.user_id.as_str())
@@ -170,8 +171,13 @@ impl Store {
             .bind(to_millis(job.due_at))
             .bind(i64::from(job.max_attempts))
             .bind(EVENTS_CHANNEL)
-            .fetch_optional(&mut *conn)
-            .await?;
+            .bind(hold.position.version)
+            .bind(hold.position.released_count)
+            // Read to the end: outside a transaction PostgreSQL commits after sending the row, and only
+            // the end of the exchange says whether the commit succeeded.
+            .fetch_all(&mut *conn)
+            .await?
+            .pop();
         let Some(row) = row else {
             return refusal_of(&mut conn, hold).await;
         };

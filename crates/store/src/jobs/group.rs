@@ -204,8 +204,14 @@ fn next_batch(
     batch
 }
 
+/// Whether a batch's failure may be one write's doing: the database refused a statement, or something a
+/// write touched was not as the store expects.
 fn is_refusal(e: &StoreError) -> bool {
-    matches!(e, StoreError::Db(bankgate_db::DbError::Sqlx(e)) if bankgate_db::is_statement_refusal(e))
+    match e {
+        StoreError::Db(bankgate_db::DbError::Sqlx(e)) => bankgate_db::is_statement_refusal(e),
+        StoreError::Missing(_) | StoreError::Invalid(_) | StoreError::Corrupt(_) => true,
+        _ => false,
+    }
 }
 
 /// Updates the rows of the jobs whose writes' claims still hold, two statements at most (saga logs,
