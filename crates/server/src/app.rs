@@ -80,7 +80,10 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, lets in-flight requests finish, and waits for both listeners.
+    /// Stops accepting, lets in-flight requests finish, waits for both listeners and the background
+    /// work, then closes bankgate's database, so that this node stops using the file (its idle
+    /// connections close, its SQLite checkpoints stop) and a node started next on the same file finds it
+    /// free.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         for task in self.tasks {
@@ -91,6 +94,7 @@ impl Running {
         if let Some(listener) = self.event_listener {
             let _ = listener.await;
         }
+        self.services.store.db().close().await;
     }
 
     /// Waits until both listeners end (after [`Running::stop`] or a fatal error).
