@@ -271,10 +271,7 @@ pub(crate) async fn release_holds(
     if jobs.is_empty() {
         return Ok(HashMap::new());
     }
-    let placeholders = (0..jobs.len())
-        .map(|i| format!("${}", i + 2))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let placeholders = crate::parameter_list(2, jobs.len());
     let sql = format!(
         "UPDATE holds SET released_at = $1 WHERE released_at IS NULL AND job_id IN ({placeholders}) \
          RETURNING job_id, account_id, amount_minor, currency, stand_in"
@@ -339,10 +336,7 @@ async fn subtract_from_totals(
     }
     let accounts = by_account.len();
     if accounts > 1 && conn.engine() == Engine::Postgres {
-        let list = (1..=accounts)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = crate::parameter_list(1, accounts);
         let sql = format!(
             "SELECT account_id FROM account_holds WHERE account_id IN ({list}) \
              ORDER BY account_id FOR UPDATE"

@@ -71,6 +71,14 @@ impl From<sqlx::Error> for StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The parameters `$first`, `$first + 1`, ... of a list of `count` values, for `IN (...)`.
+pub(crate) fn parameter_list(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The middleware's store.
 #[derive(Clone)]
 pub struct Store {

@@ -231,11 +231,10 @@ impl Store {
         back_office: &BackOfficeId,
         objects: &[Incoming],
     ) -> Result<HashMap<String, Existing>> {
-        let placeholders: Vec<String> = (0..objects.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "SELECT id_bo, {STORED_COPY} FROM {} WHERE back_office_id = $1 AND id_bo IN ({})",
             table.name,
-            placeholders.join(", ")
+            crate::parameter_list(2, objects.len())
         );
         let mut q = query(&sql).bind(back_office.as_str());
         for object in objects {

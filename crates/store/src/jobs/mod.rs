@@ -252,10 +252,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders = (0..ids.len())
-            .map(|i| format!("${}", i + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let placeholders = crate::parameter_list(2, ids.len());
         let sql =
             format!("SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = $1 AND id IN ({placeholders})");
         let mut statement = query_as(&sql).bind(user.as_str());
