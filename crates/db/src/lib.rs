@@ -121,8 +121,19 @@ impl Db {
         let writes = WriteGeneration::default();
         let write =
             Pool::sqlite(target.clone(), 1, options.acquire_timeout).counting_writes(&writes);
-        // WAL is a property of the file: set once, by the writer, before readers open it.
-        write.execute("PRAGMA journal_mode = WAL").await?;
+        // WAL is a property of the file: set once, by the writer, before readers open it. Another
+        // process's (or a stopped node's) connections may be closing the file, the last of them
+        // checkpointing the log, and SQLite answers busy without waiting: wait as a statement would.
+        let opening = std::time::Instant::now();
+        loop {
+            match write.execute("PRAGMA journal_mode = WAL").await {
+                Ok(_) => break,
+                Err(e) if is_busy(&e) && opening.elapsed() < OPEN_BUSY_WAIT => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         let readers = options.max_connections.clamp(1, 8);
         let checkpointer = match target.writable() {
             true => Some(Arc::new(sqlite::Checkpointer::start(&target)?)),
@@ -221,6 +232,19 @@ fn sqlite_url_creating_file(url: &str) -> String {
     }
 }
 
+/// How long opening a SQLite file waits while another connection holds it.
+const OPEN_BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// SQLite's SQLITE_BUSY (5) and SQLITE_LOCKED (6) with their extended codes: another connection holds
+/// the file; worth trying again.
+const SQLITE_BUSY_CODES: [&str; 6] = ["5", "6", "261", "262", "517", "773"];
+
+/// Whether an error is SQLite saying the file is busy or locked.
+fn is_busy(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db)
+        if db.code().is_some_and(|code| SQLITE_BUSY_CODES.contains(&code.as_ref())))
+}
+
 /// Whether an error is a statement's own refusal (a constraint, a deadlock or serialization victim), as
 /// opposed to the database being unreachable, shutting down, out of connections, read-only, or a lock held
 /// past the wait: the kind of error that the same statements written apart might not meet.
@@ -229,16 +253,18 @@ pub fn is_statement_refusal(err: &sqlx::Error) -> bool {
     // PostgreSQL (five-character SQLSTATEs): lock_not_available, read_only_sql_transaction (after a
     // failover), and the classes of connection exceptions, insufficient resources and operator
     // intervention (which includes query_canceled, a statement or lock timeout).
-    const NOT_THE_STATEMENTS: [&str; 8] = ["5", "6", "261", "262", "517", "773", "55P03", "25006"];
+    const NOT_THE_STATEMENTS: [&str; 2] = ["55P03", "25006"];
     const NOT_THE_STATEMENTS_CLASSES: [&str; 3] = ["08", "53", "57"];
     match err {
-        sqlx::Error::Database(db) => db.code().is_none_or(|code| {
-            let in_a_class = code.len() == 5
-                && NOT_THE_STATEMENTS_CLASSES
-                    .iter()
-                    .any(|class| code.starts_with(class));
-            !in_a_class && !NOT_THE_STATEMENTS.contains(&code.as_ref())
-        }),
+        sqlx::Error::Database(db) => {
+            db.code().is_none_or(|code| {
+                let in_a_class = code.len() == 5
+                    && NOT_THE_STATEMENTS_CLASSES
+                        .iter()
+                        .any(|class| code.starts_with(class));
+                !in_a_class && !NOT_THE_STATEMENTS.contains(&code.as_ref())
+            }) && !is_busy(err)
+        }
         _ => false,
     }
 }
