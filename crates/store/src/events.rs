@@ -4,9 +4,9 @@
 //! migration `0004_push.sql`). Appending last also keeps lock order fixed: whatever rows a transaction
 //! locks, the user's event counter comes after them.
 //!
-//! After the commit the writer announces the user on this node ([`Store::announce`]); on PostgreSQL the
-//! append also sends `NOTIFY bankgate_events` with the user id, delivered at commit to every node that
-//! listens, which announces it in turn. Announcements are hints to re-read the log, never the data.
+//! After the commit the writer announces the user ([`Store::announce`]): to this node's push connections
+//! at once, and on PostgreSQL to the other nodes soon after (see `relay.rs`). Announcements are hints to
+//! re-read the log, never the data.
 
 use crate::{Result, Store};
 use bankgate_db::Conn;
@@ -15,9 +15,6 @@ use bankgate_domain::ids::UserId;
 use bankgate_domain::time_format::{from_millis, to_millis};
 use sqlx::{query, query_as, Any};
 use time::OffsetDateTime;
-
-/// The PostgreSQL channel nodes listen on; each notification's payload is a user id.
-pub const EVENTS_CHANNEL: &str = "bankgate_events";
 
 /// What changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -194,7 +191,7 @@ async fn append_in_two_statements(
     Ok(lasts)
 }
 
-/// PostgreSQL: counters, events and notifications in one statement, one round trip. Each event is
+/// PostgreSQL: counters and events in one statement, one round trip. Each event is
 /// numbered back from its user's new last number (`back`: how many of the user's events follow it).
 async fn append_in_one_statement(
     conn: &mut Conn,
@@ -202,19 +199,18 @@ async fn append_in_one_statement(
     users: &[(&UserId, i64)],
     at: i64,
 ) -> Result<std::collections::HashMap<String, i64>> {
-    // $1: the time, $2: the channel, then the counts, then the events.
+    // $1: the time, then the counts, then the events.
     let counts: Vec<String> = (0..users.len())
-        .map(|i| format!("(${}, ${})", 3 + 2 * i, 4 + 2 * i))
+        .map(|i| format!("(${}, ${})", 2 + 2 * i, 3 + 2 * i))
         .collect();
-    let first = 3 + 2 * users.len();
+    let first = 2 + 2 * users.len();
     let rows: Vec<String> = (0..events.len())
         .map(|i| {
             let p = first + 4 * i;
             format!("(${}, ${}, ${}, ${})", p, p + 1, p + 2, p + 3)
         })
         .collect();
-    // The counters are taken in the order of `counts` (user order); `pg_notify` returns void, which
-    // the rows carry as text.
+    // The counters are taken in the order of `counts` (user order).
     let sql = format!(
         "WITH counts (user_id, n) AS (VALUES {}), \
          cursors AS (INSERT INTO event_cursors (user_id, last_seq) SELECT user_id, n FROM counts \
@@ -223,13 +219,11 @@ async fn append_in_one_statement(
          added AS (INSERT INTO events (user_id, seq, kind, subject, created_at) \
          SELECT v.user_id, cursors.last_seq - v.back, v.kind, v.subject, $1 \
          FROM (VALUES {}) AS v (user_id, back, kind, subject) JOIN cursors ON cursors.user_id = v.user_id) \
-         SELECT user_id, last_seq, pg_notify($2, user_id)::text FROM cursors",
+         SELECT user_id, last_seq FROM cursors",
         counts.join(", "),
         rows.join(", ")
     );
-    let mut statement = query_as::<Any, (String, i64, String)>(&sql)
-        .bind(at)
-        .bind(EVENTS_CHANNEL);
+    let mut statement = query_as::<Any, (String, i64)>(&sql).bind(at);
     for (user, count) in users {
         statement = statement.bind(user.as_str()).bind(*count);
     }
@@ -245,17 +239,20 @@ async fn append_in_one_statement(
         }
         next += *count as usize;
     }
-    let lasts = statement.fetch_all(&mut *conn).await?;
-    Ok(lasts
-        .into_iter()
-        .map(|(user, last, _)| (user, last))
-        .collect())
+    Ok(statement.fetch_all(&mut *conn).await?.into_iter().collect())
 }
 
 impl Store {
-    /// Tells this node's push connections that `user` has new events (after the commit that added them,
-    /// or when another node says so).
+    /// Tells this node's push connections, and the other nodes, that `user` has new events (after the
+    /// commit that added them).
     pub fn announce(&self, user: &UserId) {
+        self.announce_here(user);
+        self.tell_other_nodes(user);
+    }
+
+    /// Tells this node's push connections that `user` has new events (this node's commit, or another
+    /// node's word).
+    pub(crate) fn announce_here(&self, user: &UserId) {
         // Counted, then the user's memos dropped, then the connections woken: a read that overlapped the
         // change does not keep what it read (see `holds.rs`), and a woken connection reads afresh.
         self.announcer.count(user);
@@ -321,19 +318,6 @@ impl Store {
             .execute(self.db.write())
             .await?;
         Ok(done.rows_affected())
-    }
-
-    /// Listens on PostgreSQL for events other nodes append and announces their users here. Returns only
-    /// when the connection fails for good.
-    pub async fn relay_other_nodes_events(&self, database_url: &str) -> Result<()> {
-        let mut listener = sqlx::postgres::PgListener::connect(database_url).await?;
-        listener.listen(EVENTS_CHANNEL).await?;
-        loop {
-            let notification = listener.recv().await?;
-            if let Some(user) = UserId::parse(notification.payload()) {
-                self.announce(&user);
-            }
-        }
     }
 
     /// Appends an event of `kind` for each of `subjects` (ids of what changed) as the last statements of

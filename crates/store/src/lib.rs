@@ -22,7 +22,9 @@ mod jobs;
 mod json;
 pub mod memo;
 mod messages;
+mod on_demand;
 mod records;
+mod relay;
 mod sessions;
 mod transactions;
 mod users;
@@ -30,13 +32,14 @@ mod users;
 pub use alerts::{AlertOccasion, AlertSetting, AlertSettingChange};
 pub use announce::Announcements;
 pub use beneficiaries::{BeneficiaryRecord, NewBeneficiaryRecord};
-pub use events::{EventKind, EventRecord, EVENTS_CHANNEL};
+pub use events::{EventKind, EventRecord};
 pub use feeds::FeedPosition;
 pub use holds::{HoldPosition, NewHold};
 pub use idempotency::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
 pub use jobs::{Cancelled, Enqueued, JobClaim, JobKind, JobOutcome, JobRecord, JobState, NewJob};
 pub use messages::{MessageDetails, MessageRecord, NewMessage};
 pub use records::*;
+pub use relay::EVENTS_CHANNEL;
 
 use bankgate_db::{Db, DbError};
 
@@ -92,6 +95,8 @@ pub struct Store {
     announcer: std::sync::Arc<announce::Announcer>,
     /// Running jobs' writes waiting to be committed together (see `jobs/group.rs`).
     job_writes: std::sync::Arc<jobs::JobWriteQueue>,
+    /// Users whose changes this node has yet to tell the other nodes of (see `relay.rs`).
+    outgoing: std::sync::Arc<relay::OutgoingAnnouncements>,
 }
 
 impl std::fmt::Debug for Store {
@@ -113,6 +118,7 @@ impl Store {
             held: std::sync::Arc::new(holds::new_held_memo()),
             announcer: Default::default(),
             job_writes: Default::default(),
+            outgoing: Default::default(),
         })
     }
 

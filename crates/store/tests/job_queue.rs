@@ -56,6 +56,38 @@ async fn nodes_claiming_at_once_never_share_a_job() {
 }
 
 #[tokio::test]
+async fn a_claim_takes_lapsed_leases_first_then_the_earliest_due_up_to_its_limit() {
+    with_each_store(|store| async move {
+        let (user, _) = user_with_account(&store, "dana").await;
+        let at = |s: i64| T0 + Duration::seconds(s);
+        // Two jobs claimed at T0 whose leases lapse at 30 s; four more due at 3, 1, 2 and 50 s.
+        let first_two = [
+            queued(&store, &transfer_job(&user, T0, None)).await.id,
+            queued(&store, &transfer_job(&user, T0, None)).await.id,
+        ];
+        let claimed = store.claim_due_jobs("a", T0, at(30), 10).await.unwrap();
+        assert_eq!(claimed.len(), 2);
+        let mut due = Vec::new();
+        for s in [3, 1, 2, 50] {
+            due.push(queued(&store, &transfer_job(&user, at(s), None)).await.id);
+        }
+
+        let taken = store.claim_due_jobs("b", at(40), at(100), 3).await.unwrap();
+        let ids: HashSet<&OperationId> = taken.iter().map(|j| &j.id).collect();
+        assert_eq!(taken.len(), 3, "exactly the limit");
+        assert!(first_two.iter().all(|id| ids.contains(id)), "lapsed first");
+        assert!(ids.contains(&due[1]), "then the earliest due (1 s)");
+        let next = store.claim_due_jobs("b", at(40), at(100), 3).await.unwrap();
+        assert_eq!(
+            next.iter().map(|j| &j.id).collect::<Vec<_>>(),
+            [&due[2], &due[0]],
+            "then 2 s and 3 s, in due order; 50 s is not due"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn only_due_jobs_are_claimed_and_a_lapsed_lease_is_taken_over() {
     with_two_nodes(|a, b| async move {
         let (user, _) = user_with_account(&a, "dana").await;

@@ -9,7 +9,7 @@
 
 use super::records::{qualified_job_columns, JobRow, JOB_COLUMNS};
 use super::{find_by_client_ref, Enqueued, JobState, NewJob};
-use crate::events::{EventKind, EVENTS_CHANNEL};
+use crate::events::EventKind;
 use crate::holds::{check_hold, place_hold, refusal_of, NewHold};
 use crate::{Result, Store, StoreError};
 use bankgate_db::{is_unique_violation, Engine};
@@ -140,7 +140,7 @@ impl Store {
              SET held_minor = account_holds.held_minor + excluded.held_minor \
              WHERE account_holds.held_minor + excluded.held_minor \
              + (account_holds.released_minor - $6) <= $7 \
-             AND account_holds.version - $16 = account_holds.released_count - $17 RETURNING account_id), \
+             AND account_holds.version - $15 = account_holds.released_count - $16 RETURNING account_id), \
              hold AS (INSERT INTO holds (job_id, account_id, amount_minor, currency, placed_at, stand_in) \
              SELECT $1, account_id, $5, $4, $8, 0 FROM placed), \
              job AS (INSERT INTO jobs (id, user_id, kind, undo_id, client_ref, payload, state, queued_at, \
@@ -153,7 +153,7 @@ impl Store {
              added AS (INSERT INTO events (user_id, seq, kind, subject, created_at) \
              SELECT $3, cursor.last_seq - v.back, v.kind, v.subject, $8 \
              FROM cursor, {events} AS v (kind, subject, back)) \
-             SELECT {returning}, pg_notify($15, $3)::text FROM job"
+             SELECT {returning} FROM job"
         );
         let row: Option<JobRow> = query_as::<_, JobRow>(&sql)
             .bind(job.id.as_str())
@@ -170,7 +170,6 @@ impl Store {
             .bind(JobState::Waiting.as_str())
             .bind(to_millis(job.due_at))
             .bind(i64::from(job.max_attempts))
-            .bind(EVENTS_CHANNEL)
             .bind(hold.position.version)
             .bind(hold.position.released_count)
             // Read to the end: outside a transaction PostgreSQL commits after sending the row, and only

@@ -18,13 +18,13 @@
 use super::records::{qualified_job_columns, JobOutcome, JobRecord, JobRow};
 use crate::events::{append_events_of_users, EventKind};
 use crate::holds::{release_holds, HoldRelease};
+use crate::on_demand::{Drainer, OnDemandQueue};
 use crate::{Result, Store, StoreError};
 use bankgate_db::Conn;
 use bankgate_domain::ids::{OperationId, UserId};
 use bankgate_domain::time_format::to_millis;
 use sqlx::query_as;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
 /// Most writes in one transaction: enough to carry a node's busiest moments, few enough that a batch's
@@ -60,43 +60,16 @@ impl JobWrite {
 /// The job as it stands after the write, or None when the claim no longer holds (nothing changed).
 type Written = Result<Option<JobRecord>>;
 
-/// Writes waiting for the next batch, and whether a batch is being written.
-#[derive(Default)]
-pub(crate) struct JobWriteQueue {
-    state: Mutex<Waiting>,
-}
-
-#[derive(Default)]
-struct Waiting {
-    writes: Vec<(JobWrite, oneshot::Sender<Written>)>,
-    writing: bool,
-}
-
-impl JobWriteQueue {
-    fn lock(&self) -> MutexGuard<'_, Waiting> {
-        // A panic while holding the lock leaves the list as it was: still usable.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
+/// Writes waiting for the next batch, each with the caller waiting for its answer.
+pub(crate) type JobWriteQueue = OnDemandQueue<(JobWrite, oneshot::Sender<Written>)>;
 
 impl Store {
     /// Writes `write` with whatever other jobs' writes are waiting, and answers once it is committed.
     pub(crate) async fn write_job(&self, write: JobWrite) -> Written {
         let (reply, answer) = oneshot::channel();
-        let start_writer = {
-            let mut waiting = self.job_writes.lock();
-            waiting.writes.push((write, reply));
-            !std::mem::replace(&mut waiting.writing, true)
-        };
-        if start_writer {
-            // Built before the spawn: should the task never run (the runtime shutting down), dropping
-            // it lets the next write start a writer.
-            let writer = WriterGuard {
-                store: self.clone(),
-                ended_early: true,
-            };
-            tokio::spawn(write_waiting_jobs(writer));
-        }
+        let store = self.clone();
+        self.job_writes
+            .push((write, reply), |writer| write_waiting_jobs(store, writer));
         answer
             .await
             .map_err(|_| StoreError::Missing("the job write's batch ended without an answer"))?
@@ -137,20 +110,15 @@ impl Store {
     }
 }
 
-/// The writer: writes batches until none wait.
-async fn write_waiting_jobs(mut writer: WriterGuard) {
-    loop {
-        let batch = {
-            let mut waiting = writer.store.job_writes.lock();
-            if waiting.writes.is_empty() {
-                waiting.writing = false;
-                writer.ended_early = false;
-                return;
-            }
-            next_batch(&mut waiting.writes)
-        };
+/// The writer: writes batches until none wait. Should it stop early, the writes still waiting are
+/// dropped, which answers each with an error.
+async fn write_waiting_jobs(
+    store: Store,
+    mut writer: Drainer<(JobWrite, oneshot::Sender<Written>)>,
+) {
+    while let Some(batch) = writer.next_batch(next_batch) {
         let (writes, replies): (Vec<JobWrite>, Vec<_>) = batch.into_iter().unzip();
-        match writer.store.write_job_batch(&writes).await {
+        match store.write_job_batch(&writes).await {
             Ok(written) => {
                 for (reply, job) in replies.into_iter().zip(written) {
                     let _ = reply.send(Ok(job));
@@ -161,10 +129,7 @@ async fn write_waiting_jobs(mut writer: WriterGuard) {
                 tracing::warn!(error = %e, writes = writes.len(),
                     "a batch of job writes was refused; writing them one by one");
                 for (write, reply) in writes.iter().zip(replies) {
-                    let alone = writer
-                        .store
-                        .write_job_batch(std::slice::from_ref(write))
-                        .await;
+                    let alone = store.write_job_batch(std::slice::from_ref(write)).await;
                     let _ = reply.send(alone.map(|mut jobs| jobs.pop().flatten()));
                 }
             }
@@ -327,24 +292,6 @@ async fn end_jobs(conn: &mut Conn, writes: &[&JobWrite]) -> Result<Vec<JobRow>> 
             .bind(write.at);
     }
     Ok(statement.fetch_all(&mut *conn).await?)
-}
-
-/// The writer's standing: marks it gone if its task ends other than by finding no writes waiting.
-struct WriterGuard {
-    store: Store,
-    ended_early: bool,
-}
-
-impl Drop for WriterGuard {
-    fn drop(&mut self) {
-        if self.ended_early {
-            // The writes still waiting are dropped, which answers each with an error; the next write
-            // starts a new writer.
-            let mut waiting = self.store.job_writes.lock();
-            waiting.writes.clear();
-            waiting.writing = false;
-        }
-    }
 }
 
 #[cfg(test)]

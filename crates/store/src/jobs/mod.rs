@@ -59,11 +59,13 @@ impl Store {
             // One writer connection: the UPDATE below is already the only writer.
             Engine::Sqlite => "",
         };
-        // The candidates are picked (and, on PostgreSQL, locked) once, in a materialized step; the update
+        // The candidates are picked (and, on PostgreSQL, locked) once, in materialized steps: first jobs
+        // whose runner's lease ran out, then due ones in due order, each read in order from an index of
+        // its own (migration 0008), so a claim stops at its limit however long the queue. The update
         // checks the state again, so a job changed in between is not claimed. Only kinds this build
         // knows are picked: a node of an older build leaves newer kinds to the nodes that know them.
-        let claimable = "(jobs.state IN ('waiting', 'retrying') AND jobs.due_at <= $3) \
-             OR (jobs.state = 'running' AND jobs.lease_until < $3)";
+        let lapsed = "jobs.state = 'running' AND jobs.lease_until < $3";
+        let due = "jobs.state IN ('waiting', 'retrying') AND jobs.due_at <= $3";
         let kinds = JobKind::ALL
             .iter()
             .map(|k| format!("'{}'", k.as_str()))
@@ -71,13 +73,25 @@ impl Store {
             .join(", ");
         let returning = qualified_job_columns("jobs");
         let sql = format!(
-            "WITH due AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE ({claimable}) AND jobs.kind IN ({kinds}) \
-             ORDER BY jobs.due_at, jobs.queued_at LIMIT $4 {lock}) \
+            "WITH lapsed AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE {lapsed} AND jobs.kind IN ({kinds}) \
+             ORDER BY jobs.lease_until LIMIT $4 {lock}), \
+             due AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE {due} AND jobs.kind IN ({kinds}) \
+             ORDER BY jobs.due_at, jobs.queued_at LIMIT $4 - (SELECT COUNT(*) FROM lapsed) {lock}), \
+             picked AS (SELECT id FROM lapsed UNION ALL SELECT id FROM due) \
              UPDATE jobs SET state = 'running', attempts = jobs.attempts + 1, claimed_by = $1, \
-             lease_until = $2, updated_at = $3 FROM due WHERE jobs.id = due.id AND ({claimable}) \
-             RETURNING {returning}"
+             lease_until = $2, updated_at = $3 FROM picked WHERE jobs.id = picked.id \
+             AND (({lapsed}) OR ({due})) RETURNING {returning}"
         );
         let mut tx = self.db.write().begin().await?;
+        if self.db.engine() == Engine::Postgres {
+            // A queue's row counts swing faster than PostgreSQL's statistics follow them: planned from
+            // stale counts, a claim read and sorted every due job (thousands under load) instead of
+            // reading the index in order and stopping at its limit. Ruling out sorts for this one
+            // transaction leaves the in-order plan as the only one.
+            query("SET LOCAL enable_sort = off")
+                .execute(&mut *tx)
+                .await?;
+        }
         let rows: Vec<JobRow> = query_as(&sql)
             .bind(node)
             .bind(to_millis(lease_until))
