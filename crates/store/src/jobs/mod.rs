@@ -18,7 +18,7 @@ use crate::{Result, Store};
 use bankgate_db::Conn;
 use bankgate_db::Engine;
 use bankgate_domain::ids::{OperationId, UserId};
-use bankgate_domain::time_format::to_millis;
+use bankgate_domain::time_format::{from_millis, to_millis};
 pub(crate) use group::JobWriteQueue;
 use group::{JobChange, JobWrite};
 use records::{qualified_job_columns, JobRow, JOB_COLUMNS};
@@ -288,6 +288,14 @@ impl Store {
             .fetch_all(self.db.read())
             .await?;
         rows.into_iter().map(JobRow::into_record).collect()
+    }
+
+    /// When the last job to end ended, if any has: for measures across the whole queue (benchmarks).
+    pub async fn last_job_finish(&self) -> Result<Option<OffsetDateTime>> {
+        let (at,): (Option<i64>,) = query_as("SELECT MAX(finished_at) FROM jobs")
+            .fetch_one(self.db.read())
+            .await?;
+        Ok(at.map(from_millis))
     }
 
     /// How many jobs are in `states`, for checks across the whole queue (benchmarks, operations).
