@@ -1,6 +1,7 @@
-//! Hearing other nodes: on PostgreSQL every event appended anywhere is announced with `NOTIFY` on
-//! `bankgate_events` (see `bankgate_store::events`); this node listens and announces the user to its own
-//! push connections, so a client connected here sees a change made on another node at once.
+//! Hearing other nodes: on PostgreSQL every node announces the users whose events it appended with
+//! `NOTIFY` on `bankgate_events`, soon after the commit (see `bankgate_store`'s `relay.rs`); this node
+//! listens and announces each user to its own push connections, so a client connected here sees a change
+//! made on another node at once.
 
 use bankgate_store::Store;
 use std::time::Duration;

@@ -210,18 +210,10 @@ async fn append_in_one_statement(
             format!("(${}, ${}, ${}, ${})", p, p + 1, p + 2, p + 3)
         })
         .collect();
-    // The counters are taken in the order of `counts` (user order).
     let sql = format!(
-        "WITH counts (user_id, n) AS (VALUES {}), \
-         cursors AS (INSERT INTO event_cursors (user_id, last_seq) SELECT user_id, n FROM counts \
-         ON CONFLICT (user_id) DO UPDATE SET last_seq = event_cursors.last_seq + excluded.last_seq \
-         RETURNING user_id, last_seq), \
-         added AS (INSERT INTO events (user_id, seq, kind, subject, created_at) \
-         SELECT v.user_id, cursors.last_seq - v.back, v.kind, v.subject, $1 \
-         FROM (VALUES {}) AS v (user_id, back, kind, subject) JOIN cursors ON cursors.user_id = v.user_id) \
-         SELECT user_id, last_seq FROM cursors",
+        "WITH counts (user_id, n) AS (VALUES {}), {} SELECT user_id, last_seq FROM cursors",
         counts.join(", "),
-        rows.join(", ")
+        append_steps("counts", &format!("(VALUES {})", rows.join(", ")), "$1")
     );
     let mut statement = query_as::<Any, (String, i64)>(&sql).bind(at);
     for (user, count) in users {
@@ -240,6 +232,22 @@ async fn append_in_one_statement(
         next += *count as usize;
     }
     Ok(statement.fetch_all(&mut *conn).await?.into_iter().collect())
+}
+
+/// The `WITH` steps that append events on PostgreSQL, for a statement to put after its own steps:
+/// `counts` is a relation of `(user_id, n)`, how many events each user gets (the counters are taken in
+/// its order), and `rows` one of `(user_id, back, kind, subject)`, each event numbered back from its
+/// user's new last number (`back`: how many of the user's events follow it); `at` is the time. The
+/// steps are `cursors` (each user's new last number) and `added`.
+pub(crate) fn append_steps(counts: &str, rows: &str, at: &str) -> String {
+    format!(
+        "cursors AS (INSERT INTO event_cursors (user_id, last_seq) SELECT user_id, n FROM {counts} \
+         ON CONFLICT (user_id) DO UPDATE SET last_seq = event_cursors.last_seq + excluded.last_seq \
+         RETURNING user_id, last_seq), \
+         added AS (INSERT INTO events (user_id, seq, kind, subject, created_at) \
+         SELECT v.user_id, cursors.last_seq - v.back, v.kind, v.subject, {at} \
+         FROM {rows} AS v (user_id, back, kind, subject) JOIN cursors ON cursors.user_id = v.user_id)"
+    )
 }
 
 impl Store {

@@ -128,11 +128,17 @@ impl Store {
         let (undo, accounts) = (EventKind::Undo.as_str(), EventKind::Accounts.as_str());
         let (events, count) = match undo_id {
             Some(_) => (
-                format!("(VALUES ('{undo}', $1, 1), ('{accounts}', $2, 0))"),
+                format!("(VALUES ($3, 1, '{undo}', $1), ($3, 0, '{accounts}', $2))"),
                 2,
             ),
-            None => (format!("(VALUES ('{accounts}', $2, 0))"), 1),
+            None => (format!("(VALUES ($3, 0, '{accounts}', $2))"), 1),
         };
+        // Counted only when the job was queued, so nothing is appended unless the hold was placed.
+        let events = crate::events::append_steps(
+            &format!("(SELECT user_id, {count} AS n FROM job) AS counts"),
+            &events,
+            "$8",
+        );
         let returning = qualified_job_columns("job");
         let sql = format!(
             "WITH placed AS (INSERT INTO account_holds (account_id, user_id, currency, held_minor, version) \
@@ -147,13 +153,7 @@ impl Store {
              expires_at, due_at, attempts, max_attempts, updated_at) \
              SELECT $1, $3, $9, $10, NULL, $11, $12, $8, $13, $13, 0, $14, $8 FROM placed \
              RETURNING {JOB_COLUMNS}), \
-             cursor AS (INSERT INTO event_cursors (user_id, last_seq) SELECT $3, {count} FROM job \
-             ON CONFLICT (user_id) DO UPDATE SET last_seq = event_cursors.last_seq + excluded.last_seq \
-             RETURNING last_seq), \
-             added AS (INSERT INTO events (user_id, seq, kind, subject, created_at) \
-             SELECT $3, cursor.last_seq - v.back, v.kind, v.subject, $8 \
-             FROM cursor, {events} AS v (kind, subject, back)) \
-             SELECT {returning} FROM job"
+             {events} SELECT {returning} FROM job"
         );
         let row: Option<JobRow> = query_as::<_, JobRow>(&sql)
             .bind(job.id.as_str())
