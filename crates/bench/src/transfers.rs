@@ -157,6 +157,10 @@ pub async fn run_transfers(
         .last_job_finish()
         .await?
         .context("no transfer ended")?;
+    anyhow::ensure!(
+        last_finish >= started_at,
+        "the last transfer ended before the run began (the wall clock stepped back?)"
+    );
     let end_to_end = (last_finish - started_at).unsigned_abs();
     let executed = services
         .store

@@ -94,7 +94,7 @@ impl Running {
         if let Some(listener) = self.event_listener {
             let _ = listener.await;
         }
-        self.services.store.db().close().await;
+        self.services.store.close().await;
     }
 
     /// Waits until both listeners end (after [`Running::stop`] or a fatal error).

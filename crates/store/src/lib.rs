@@ -125,4 +125,12 @@ impl Store {
     pub fn db(&self) -> &Db {
         &self.db
     }
+
+    /// Closes the database, once the other nodes have been told of this node's last changes (waiting a
+    /// second at most for that).
+    pub async fn close(&self) {
+        self.finish_telling_other_nodes(std::time::Duration::from_secs(1))
+            .await;
+        self.db.close().await;
+    }
 }

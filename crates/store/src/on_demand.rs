@@ -35,6 +35,12 @@ impl<T: Send + 'static> OnDemandQueue<T> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether nothing waits and no task is draining.
+    pub(crate) fn is_idle(&self) -> bool {
+        let waiting = self.lock();
+        waiting.items.is_empty() && !waiting.draining
+    }
+
     /// Adds `item`, and when no task is draining the queue, spawns `drain` with the turn to drain it.
     pub(crate) fn push<F, Fut>(self: &Arc<Self>, item: T, drain: F)
     where
@@ -67,11 +73,15 @@ pub(crate) struct Drainer<T: Send + 'static> {
 
 impl<T: Send + 'static> Drainer<T> {
     /// The next batch, which `take` removes from the waiting items (all of them, or some, leaving the
-    /// rest in order for the batch after); None when nothing waits, which ends this turn.
+    /// rest in order for the batch after); None when nothing waits, which ends this turn (and every
+    /// later call answers None: another task may have the next turn).
     pub(crate) fn next_batch(
         &mut self,
         take: impl FnOnce(&mut Vec<T>) -> Vec<T>,
     ) -> Option<Vec<T>> {
+        if self.finished {
+            return None;
+        }
         let mut waiting = self.queue.lock();
         if waiting.items.is_empty() {
             waiting.draining = false;
@@ -130,8 +140,7 @@ mod tests {
         go_on.send(()).unwrap();
         // The task ends; the next push needs a new one (and would panic taking a second go_on).
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        assert!(!queue.lock().draining);
-        assert!(queue.lock().items.is_empty());
+        assert!(queue.is_idle());
     }
 
     #[tokio::test]
@@ -147,5 +156,21 @@ mod tests {
             }
         });
         assert_eq!(rx.recv().await.unwrap(), [2], "what waited was dropped");
+    }
+
+    #[test]
+    fn a_turn_that_ended_takes_nothing_more() {
+        let queue: Arc<OnDemandQueue<u32>> = Arc::new(OnDemandQueue::default());
+        queue.lock().draining = true;
+        let mut drainer = Drainer {
+            queue: Arc::clone(&queue),
+            finished: false,
+        };
+        assert_eq!(drainer.next_batch(std::mem::take), None, "nothing waits");
+        // Another push starts another turn.
+        queue.lock().items.push(7);
+        queue.lock().draining = true;
+        assert_eq!(drainer.next_batch(std::mem::take), None);
+        assert_eq!(queue.lock().items, [7], "left for the new turn");
     }
 }

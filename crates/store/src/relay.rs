@@ -40,6 +40,15 @@ impl Store {
             .push(user.clone(), |sender| send_waiting(store, sender));
     }
 
+    /// Waits, for at most `limit`, until the other nodes have been told of every change this node
+    /// committed (before a node stops).
+    pub(crate) async fn finish_telling_other_nodes(&self, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !self.outgoing.is_idle() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     /// Listens on PostgreSQL for the users other nodes tell of and announces them here. Returns only
     /// when the connection fails for good.
     pub async fn relay_other_nodes_events(&self, database_url: &str) -> Result<()> {
@@ -54,23 +63,26 @@ impl Store {
     }
 }
 
-/// Sends what waits, a batch at a time, until nothing does.
+/// Sends what waits, a batch at a time, until nothing does. A batch that fails is tried once more.
 async fn send_waiting(store: Store, mut sender: Drainer<UserId>) {
     while let Some(users) = sender.next_batch(distinct_users) {
-        if let Err(e) = notify(&store, &users).await {
+        let mut sent = notify(&store, &users).await;
+        if sent.is_err() {
+            sent = notify(&store, &users).await;
+        }
+        if let Err(e) = sent {
             tracing::warn!(error = %e, users = users.len(),
                 "telling other nodes of changes failed; they see them at their next heartbeat");
         }
     }
 }
 
-/// Up to [`MOST_PER_NOTIFY`] of the waiting users, each once.
+/// Up to [`MOST_PER_NOTIFY`] of the waiting users, each once (a busy user may be waiting many times).
 fn distinct_users(waiting: &mut Vec<UserId>) -> Vec<UserId> {
-    let take = waiting.len().min(MOST_PER_NOTIFY);
-    let mut users: Vec<UserId> = waiting.drain(..take).collect();
-    users.sort_unstable();
-    users.dedup();
-    users
+    waiting.sort_unstable();
+    waiting.dedup();
+    let rest = waiting.split_off(waiting.len().min(MOST_PER_NOTIFY));
+    std::mem::replace(waiting, rest)
 }
 
 /// One notification per user, in one statement that is its own transaction.
@@ -95,15 +107,17 @@ mod tests {
     #[test]
     fn a_batch_names_each_user_once_and_leaves_the_rest_waiting() {
         let user = |id: &str| UserId::from_trusted(id.into());
-        let mut waiting: Vec<UserId> = ["b", "a", "b"].into_iter().map(user).collect();
-        waiting.extend((0..MOST_PER_NOTIFY).map(|i| user(&format!("u{i}"))));
+        let mut waiting: Vec<UserId> = (0..MOST_PER_NOTIFY + 2)
+            .map(|i| user(&format!("u{:04}", i % (MOST_PER_NOTIFY + 1))))
+            .collect();
+        waiting.extend(["b", "a", "b"].into_iter().map(user));
         let batch = distinct_users(&mut waiting);
+        assert_eq!(batch.len(), MOST_PER_NOTIFY);
+        assert!(batch.starts_with(&[user("a"), user("b"), user("u0000")]));
         assert_eq!(
-            batch.len(),
-            MOST_PER_NOTIFY - 1,
-            "b named twice counts once"
+            waiting,
+            [user("u0498"), user("u0499"), user("u0500")],
+            "the rest wait for the next batch, each once"
         );
-        assert!(batch.starts_with(&[user("a"), user("b")]));
-        assert_eq!(waiting.len(), 3, "the rest wait for the next batch");
     }
 }

@@ -87,7 +87,7 @@ impl Store {
             // A queue's row counts swing faster than PostgreSQL's statistics follow them: planned from
             // stale counts, a claim read and sorted every due job (thousands under load) instead of
             // reading the index in order and stopping at its limit. Ruling out sorts for this one
-            // transaction leaves the in-order plan as the only one.
+            // statement leaves the in-order plan as the only one.
             query("SET LOCAL enable_sort = off")
                 .execute(&mut *tx)
                 .await?;
@@ -99,6 +99,12 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(&mut *tx)
             .await?;
+        if self.db.engine() == Engine::Postgres {
+            // The events appended below are planned as everywhere else.
+            query("SET LOCAL enable_sort = DEFAULT")
+                .execute(&mut *tx)
+                .await?;
+        }
         let mut jobs = rows
             .into_iter()
             .map(JobRow::into_record)
@@ -211,8 +217,11 @@ impl Store {
             Some(_) => "undo_id = $3",
             None => "undo_id IS NOT NULL",
         };
+        // The open states' condition, redundant, is written as the index of a user's open jobs has it,
+        // which is how SQLite knows that index serves.
         let sql = format!(
-            "UPDATE jobs SET due_at = $1, updated_at = $1 WHERE user_id = $2 AND state = 'waiting' \
+            "UPDATE jobs SET due_at = $1, updated_at = $1 WHERE user_id = $2 \
+             AND state IN ('waiting', 'running', 'retrying') AND state = 'waiting' \
              AND {which} AND due_at > $1 RETURNING {JOB_COLUMNS}"
         );
         let mut statement = query_as(&sql).bind(to_millis(at)).bind(user.as_str());
