@@ -85,18 +85,17 @@ fn distinct_users(waiting: &mut Vec<UserId>) -> Vec<UserId> {
     std::mem::replace(waiting, rest)
 }
 
-/// One notification per user, in one statement that is its own transaction.
+/// One notification per user, in one statement that is its own transaction. The users go as one
+/// space-separated text (ids hold no spaces), so every batch is the same statement, prepared once per
+/// connection.
 async fn notify(store: &Store, users: &[UserId]) -> Result<()> {
+    let users: Vec<&str> = users.iter().map(UserId::as_str).collect();
     // pg_notify returns void, which the rows carry as text.
-    let sql = format!(
-        "SELECT pg_notify($1, u)::text FROM unnest(ARRAY[{}]) AS u",
-        crate::parameter_list(2, users.len())
-    );
-    let mut statement = query(&sql).bind(EVENTS_CHANNEL);
-    for user in users {
-        statement = statement.bind(user.as_str());
-    }
-    statement.execute(store.db.write()).await?;
+    query("SELECT pg_notify($1, u)::text FROM unnest(string_to_array($2, ' ')) AS u")
+        .bind(EVENTS_CHANNEL)
+        .bind(users.join(" "))
+        .execute(store.db.write())
+        .await?;
     Ok(())
 }
 

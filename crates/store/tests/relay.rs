@@ -60,6 +60,20 @@ async fn a_change_committed_on_one_node_is_announced_on_another() {
             .is_ok()
         {}
 
+        // Several users announced at once go in one batch; each is heard.
+        let others = [user(&first, "eve").await, user(&first, "sam").await];
+        let mut on_second_others: Vec<Announcements> =
+            others.iter().map(|u| second.announcements(u)).collect();
+        for other in &others {
+            first.announce(other);
+        }
+        for announcements in &mut on_second_others {
+            assert!(
+                heard(announcements).await,
+                "every user of a batch is told of"
+            );
+        }
+
         let hold = NewHold {
             account_id: account.id.clone(),
             amount: usd(5_00),
