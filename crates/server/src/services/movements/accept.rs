@@ -2,18 +2,18 @@
 //! the job with its hold. Nothing reaches a back office's books here; only balances and rates are read.
 //! When the source's back office cannot be asked, the movement is accepted in stand-in: judged by the
 //! last balance it confirmed, within the stand-in limits, and queued to run when it answers again.
+//! Transfers between the user's accounts are accepted here; payments to beneficiaries in `payments.rs`,
+//! through the same queueing.
 
-use super::plan::{payload_of, MovementPlan, PlannedAccount, PlannedDestination};
+use super::plan::{MovementPlan, PlannedAccount, PlannedDestination};
 use crate::services::{Entity, Result, ServiceError, Services};
-use bankgate_domain::ids::{AccountId, BeneficiaryId, OperationId, UserId};
+use bankgate_domain::ids::{AccountId, OperationId, UserId};
 use bankgate_domain::{Currency, Money, Rate};
 use bankgate_store::{Enqueued, HoldPosition, JobKind, JobRecord, NewHold, NewJob, StoredAccount};
 use time::Duration;
 
 /// How often an acceptance re-reads a balance that moved under it before giving up.
 const STALE_BALANCE_RETRIES: usize = 5;
-/// A payment a request runs itself is left for the queue to finish after this, should its node die.
-const INLINE_GRACE: Duration = Duration::seconds(30);
 const MAX_NARRATIVE_CHARS: usize = 140;
 
 /// `POST /transfer/acc2acc` and `POST /remittance/creditCardPayment`, parsed.
@@ -22,16 +22,6 @@ pub struct TransferRequest {
     pub source: AccountId,
     pub destination: AccountId,
     /// In the source's or the destination's currency: that side moves exactly this much.
-    pub amount: Money,
-    pub narrative_debit: Option<String>,
-    pub narrative_credit: Option<String>,
-}
-
-/// A payment to a beneficiary (remittance or acc2ben), parsed.
-#[derive(Debug, Clone)]
-pub struct PaymentRequest {
-    pub source: AccountId,
-    pub beneficiary: BeneficiaryId,
     pub amount: Money,
     pub narrative_debit: Option<String>,
     pub narrative_credit: Option<String>,
@@ -98,7 +88,7 @@ impl Services {
     /// The job an earlier request with the same Idempotency-Key queued, if any. It is looked up before
     /// anything is judged, because the first request's own hold may since have left too little money
     /// for the repeat to pass.
-    async fn queued_before(
+    pub(super) async fn queued_before(
         &self,
         user: &UserId,
         kind: JobKind,
@@ -113,112 +103,6 @@ impl Services {
             replayed: true,
             stand_in: false,
         }))
-    }
-
-    /// Accepts a remittance to a beneficiary. `remittance_id` is the client's id for it: a repeat is
-    /// answered with the first job and pays nothing.
-    pub async fn accept_remittance(
-        &self,
-        user: &UserId,
-        remittance_id: &str,
-        request: PaymentRequest,
-    ) -> Result<Accepted> {
-        // A replay is answered from the first payment before anything else is looked at, so it works
-        // even if the beneficiary has since been deleted or its bank cannot be reached.
-        let kind = JobKind::Remittance;
-        if let Some(job) = self
-            .store
-            .job_by_client_ref(user, kind, remittance_id)
-            .await?
-        {
-            return same_remittance(job, &request);
-        }
-        let plan = self.payment_plan(user, request.clone()).await?;
-        let window = self.undo_window(kind);
-        let client_ref = Some(remittance_id.to_owned());
-        let accepted = self
-            .queue_movement(user, kind, plan, client_ref, true, window)
-            .await?;
-        if accepted.replayed {
-            // A concurrent first use of the same id won the race.
-            return same_remittance(accepted.job, &request);
-        }
-        Ok(accepted)
-    }
-
-    /// Pays a beneficiary at once (acc2ben): no undo; the request runs the job itself and answers with
-    /// how it ended. In stand-in it cannot: the payment is queued and the answer says so.
-    /// `retry_key` is the request's Idempotency-Key, if it has one: a retry of a payment whose first
-    /// answer was lost finds the first payment by it instead of paying again.
-    pub async fn pay_beneficiary_now(
-        &self,
-        user: &UserId,
-        request: PaymentRequest,
-        retry_key: Option<String>,
-    ) -> Result<Accepted> {
-        let kind = JobKind::BeneficiaryPayment;
-        if let Some(first) = self.queued_before(user, kind, retry_key.as_deref()).await? {
-            let job = self.run_job_now(&first.job.id).await?;
-            return Ok(Accepted { job, ..first });
-        }
-        let plan = self.payment_plan(user, request).await?;
-        let accepted = self
-            .queue_movement(user, kind, plan, retry_key, false, INLINE_GRACE)
-            .await?;
-        if accepted.stand_in {
-            // Its bank is unavailable: the runner makes the payment when it answers again.
-            self.store
-                .expedite_job(&accepted.job.id, self.clock.now())
-                .await?;
-            self.job_wakeup.notify_one();
-            return Ok(accepted);
-        }
-        let job = self.run_job_now(&accepted.job.id).await?;
-        Ok(Accepted { job, ..accepted })
-    }
-
-    /// bankgate's id of a statement line a finished job of the user produced on its source account.
-    pub async fn transaction_id_for(
-        &self,
-        user: &UserId,
-        job: &JobRecord,
-        line: &bankgate_backoffice::BoTransaction,
-    ) -> Result<bankgate_domain::ids::TransactionId> {
-        let plan: MovementPlan = payload_of(job)?;
-        self.store
-            .transaction_id_by_bo(user, &plan.source.back_office, &line.id_bo.0)
-            .await?
-            .ok_or_else(|| ServiceError::Internal(format!("line of {} was not recorded", job.id)))
-    }
-
-    async fn payment_plan(&self, user: &UserId, request: PaymentRequest) -> Result<MovementPlan> {
-        let source = self.stored_account(user, &request.source).await?;
-        ensure_positive(request.amount)?;
-        let currency = source.account.ledger.currency;
-        if request.amount.currency != currency {
-            return Err(ServiceError::invalid(
-                "CURRENCY_MISMATCH",
-                format!(
-                    "the source account holds {currency}, not {}",
-                    request.amount.currency
-                ),
-            ));
-        }
-        let beneficiary = self.beneficiary_record(user, &request.beneficiary).await?;
-        let payee = self.payee_for(&beneficiary, &source.back_office_id)?;
-        let name = payee.name.clone();
-        Ok(MovementPlan {
-            source: planned(&source),
-            debit: request.amount,
-            destination: PlannedDestination::Payee {
-                beneficiary_id: request.beneficiary,
-                payee,
-            },
-            narrative_debit: narrative(request.narrative_debit, || format!("Payment to {name}"))?,
-            narrative_credit: narrative(request.narrative_credit, || {
-                format!("Payment from {}", source.account.name)
-            })?,
-        })
     }
 
     /// The amounts each side moves, and the rate when they differ in currency. The rate is the source
@@ -282,7 +166,7 @@ impl Services {
 
     /// Places the hold and queues the job, re-reading the balance if an execution moved it meanwhile.
     /// Accepted in stand-in, the job is undoable whatever `undoable` says.
-    async fn queue_movement(
+    pub(super) async fn queue_movement(
         &self,
         user: &UserId,
         kind: JobKind,
@@ -390,7 +274,7 @@ impl Services {
         })
     }
 
-    fn undo_window(&self, kind: JobKind) -> Duration {
+    pub(super) fn undo_window(&self, kind: JobKind) -> Duration {
         let window = match kind {
             JobKind::BeneficiaryDeletion => self.settings.undo_window_beneficiary_deletion,
             _ => self.settings.undo_window_movement,
@@ -399,27 +283,7 @@ impl Services {
     }
 }
 
-/// The answer to a remittance id used before: the first payment if this is the same one, else 422.
-fn same_remittance(job: JobRecord, request: &PaymentRequest) -> Result<Accepted> {
-    let plan: MovementPlan = payload_of(&job)?;
-    let same = plan.source.account_id == request.source
-        && plan.debit == request.amount
-        && plan.beneficiary() == Some(&request.beneficiary);
-    if same {
-        Ok(Accepted {
-            job,
-            replayed: true,
-            stand_in: false,
-        })
-    } else {
-        Err(ServiceError::IdempotencyMismatch {
-            code: "REMITTANCE_ID_REUSED",
-            message: "this AFiRemittanceId was used for a different payment".to_owned(),
-        })
-    }
-}
-
-fn planned(account: &StoredAccount) -> PlannedAccount {
+pub(super) fn planned(account: &StoredAccount) -> PlannedAccount {
     PlannedAccount {
         account_id: account.id.clone(),
         back_office: account.back_office_id.clone(),
@@ -427,7 +291,7 @@ fn planned(account: &StoredAccount) -> PlannedAccount {
     }
 }
 
-fn ensure_positive(amount: Money) -> Result<()> {
+pub(super) fn ensure_positive(amount: Money) -> Result<()> {
     if amount.is_positive() {
         Ok(())
     } else {
@@ -443,7 +307,7 @@ fn too_large(_: bankgate_domain::MoneyError) -> ServiceError {
 }
 
 /// The user's narrative, trimmed and bounded, or the default.
-fn narrative(given: Option<String>, default: impl FnOnce() -> String) -> Result<String> {
+pub(super) fn narrative(given: Option<String>, default: impl FnOnce() -> String) -> Result<String> {
     match given.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
         Some(n) if n.chars().count() > MAX_NARRATIVE_CHARS => Err(ServiceError::invalid(
             "INVALID_NARRATIVE",

@@ -5,7 +5,9 @@
 
 mod accept;
 mod execute;
+mod payments;
 pub mod plan;
 mod saga;
 
-pub use accept::{Accepted, PaymentRequest, TransferRequest};
+pub use accept::{Accepted, TransferRequest};
+pub use payments::PaymentRequest;
