@@ -7,28 +7,25 @@
 //! callers repeat it with the same idempotency key. An answer that cannot be read is
 //! [`BackOfficeError::Internal`]. Error bodies come back as the variant they stand for
 //! ([`crate::error::from_wire`]).
+//!
+//! This module holds the client, its transport and [`BackOffice`]; `capabilities` maps each capability
+//! trait's methods onto the routes.
 
 use crate::error::{from_wire, ErrorBody};
-use crate::wire::{
-    CardSwitch, CreatedRef, LedgerReportBody, NewPin, Reissue, RenameAccount, RestrictionPatch,
-    IDEMPOTENCY_KEY,
-};
+use crate::wire::{LedgerReportBody, IDEMPOTENCY_KEY};
 use async_trait::async_trait;
 use bankgate_backoffice::{
-    AccountsApi, AuthorizationOutcome, AuthorizationRequest, BackOffice, BackOfficeError,
-    BoAccount, BoCard, BoChange, BoTransaction, BookTransfer, CardAuthorizationApi, CardToVault,
-    CardsApi, ChangesApi, CustomersApi, Deposit, IdempotencyKey, IssueCard, NewCustomer,
-    OpenAccount, PaymentsApi, Payout, RateBoard, RatesApi, SettlementLeg, TransactionQuery,
-    TransferLegs, TransfersApi,
+    AccountsApi, BackOffice, BackOfficeError, CardAuthorizationApi, CardsApi, ChangesApi,
+    CustomersApi, IdempotencyKey, PaymentsApi, RatesApi, TransfersApi,
 };
-use bankgate_domain::card::{Pin, ReissueReason};
-use bankgate_domain::ids::{BackOfficeId, BoRef};
-use bankgate_domain::restrictions::RestrictionUpdate;
+use bankgate_domain::ids::BackOfficeId;
 use bankgate_sandbox::LedgerReport;
 use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::Duration;
+
+mod capabilities;
 
 type Result<T> = std::result::Result<T, BackOfficeError>;
 
@@ -118,7 +115,7 @@ impl HttpBackOffice {
     }
 
     /// A request to the path made of `segments` (each percent-encoded as needed) under the base URL.
-    fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
+    pub(super) fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
@@ -126,12 +123,17 @@ impl HttpBackOffice {
         self.http.request(method, url)
     }
 
-    fn keyed(&self, method: Method, segments: &[&str], key: &IdempotencyKey) -> RequestBuilder {
+    pub(super) fn keyed(
+        &self,
+        method: Method,
+        segments: &[&str],
+        key: &IdempotencyKey,
+    ) -> RequestBuilder {
         self.request(method, segments)
             .header(IDEMPOTENCY_KEY, key.0.as_str())
     }
 
-    fn post_keyed<B: Serialize + ?Sized>(
+    pub(super) fn post_keyed<B: Serialize + ?Sized>(
         &self,
         segments: &[&str],
         key: &IdempotencyKey,
@@ -142,7 +144,7 @@ impl HttpBackOffice {
 
     /// Sends the request and reads the answer: its JSON body on success, the error it stands for
     /// otherwise.
-    async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T> {
+    pub(super) async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T> {
         let (status, body) = self.exchange(request).await?;
         serde_json::from_slice(&body).map_err(|e| {
             BackOfficeError::Internal(format!(
@@ -153,7 +155,7 @@ impl HttpBackOffice {
     }
 
     /// Sends a request whose success has no body.
-    async fn send_no_content(&self, request: RequestBuilder) -> Result<()> {
+    pub(super) async fn send_no_content(&self, request: RequestBuilder) -> Result<()> {
         self.exchange(request).await.map(|_| ())
     }
 
@@ -238,194 +240,6 @@ impl BackOffice for HttpBackOffice {
 
     fn changes(&self) -> Option<&dyn ChangesApi> {
         Some(self)
-    }
-}
-
-#[async_trait]
-impl CustomersApi for HttpBackOffice {
-    async fn create_customer(&self, customer: &NewCustomer, key: &IdempotencyKey) -> Result<BoRef> {
-        let created: CreatedRef = self
-            .send(self.post_keyed(&["customers"], key, customer))
-            .await?;
-        Ok(created.id_bo)
-    }
-}
-
-#[async_trait]
-impl AccountsApi for HttpBackOffice {
-    async fn list_accounts(&self, customer: &BoRef) -> Result<Vec<BoAccount>> {
-        self.send(self.request(Method::GET, &["customers", customer.as_str(), "accounts"]))
-            .await
-    }
-
-    async fn get_account(&self, account: &BoRef) -> Result<BoAccount> {
-        self.send(self.request(Method::GET, &["accounts", account.as_str()]))
-            .await
-    }
-
-    async fn open_account(
-        &self,
-        customer: &BoRef,
-        request: &OpenAccount,
-        key: &IdempotencyKey,
-    ) -> Result<BoAccount> {
-        let path = ["customers", customer.as_str(), "accounts"];
-        self.send(self.post_keyed(&path, key, request)).await
-    }
-
-    async fn rename_account(&self, account: &BoRef, name: &str) -> Result<BoAccount> {
-        let body = RenameAccount {
-            name: name.to_owned(),
-        };
-        let request = self.request(Method::PATCH, &["accounts", account.as_str()]);
-        self.send(request.json(&body)).await
-    }
-
-    async fn list_transactions(
-        &self,
-        account: &BoRef,
-        query: &TransactionQuery,
-    ) -> Result<Vec<BoTransaction>> {
-        let path = ["accounts", account.as_str(), "transactions", "query"];
-        self.send(self.request(Method::POST, &path).json(query))
-            .await
-    }
-
-    async fn deposit(
-        &self,
-        account: &BoRef,
-        deposit: &Deposit,
-        key: &IdempotencyKey,
-    ) -> Result<BoTransaction> {
-        let path = ["accounts", account.as_str(), "deposits"];
-        self.send(self.post_keyed(&path, key, deposit)).await
-    }
-}
-
-#[async_trait]
-impl CardsApi for HttpBackOffice {
-    async fn list_cards(&self, customer: &BoRef) -> Result<Vec<BoCard>> {
-        self.send(self.request(Method::GET, &["customers", customer.as_str(), "cards"]))
-            .await
-    }
-
-    async fn get_card(&self, card: &BoRef) -> Result<BoCard> {
-        self.send(self.request(Method::GET, &["cards", card.as_str()]))
-            .await
-    }
-
-    async fn issue_card(
-        &self,
-        account: &BoRef,
-        request: &IssueCard,
-        key: &IdempotencyKey,
-    ) -> Result<BoCard> {
-        let path = ["accounts", account.as_str(), "cards"];
-        self.send(self.post_keyed(&path, key, request)).await
-    }
-
-    async fn activate_card(&self, card: &BoRef) -> Result<BoCard> {
-        self.send(self.request(Method::POST, &["cards", card.as_str(), "activate"]))
-            .await
-    }
-
-    async fn set_card_enabled(&self, card: &BoRef, enabled: bool) -> Result<BoCard> {
-        let request = self.request(Method::PUT, &["cards", card.as_str(), "enabled"]);
-        self.send(request.json(&CardSwitch { enabled })).await
-    }
-
-    async fn set_pin(&self, card: &BoRef, pin: &Pin) -> Result<()> {
-        let body = NewPin {
-            pin: pin.digits().to_owned(),
-        };
-        let request = self.request(Method::PUT, &["cards", card.as_str(), "pin"]);
-        self.send_no_content(request.json(&body)).await
-    }
-
-    async fn reissue_card(&self, card: &BoRef, reason: ReissueReason) -> Result<BoCard> {
-        let request = self.request(Method::POST, &["cards", card.as_str(), "reissue"]);
-        self.send(request.json(&Reissue { reason })).await
-    }
-
-    async fn update_restrictions(
-        &self,
-        card: &BoRef,
-        update: &RestrictionUpdate,
-    ) -> Result<BoCard> {
-        let request = self.request(Method::PATCH, &["cards", card.as_str(), "restrictions"]);
-        self.send(request.json(&RestrictionPatch::from(update)))
-            .await
-    }
-}
-
-#[async_trait]
-impl CardAuthorizationApi for HttpBackOffice {
-    async fn authorize(&self, request: &AuthorizationRequest) -> Result<AuthorizationOutcome> {
-        self.send(
-            self.request(Method::POST, &["authorizations"])
-                .json(request),
-        )
-        .await
-    }
-}
-
-#[async_trait]
-impl TransfersApi for HttpBackOffice {
-    async fn book_transfer(
-        &self,
-        transfer: &BookTransfer,
-        key: &IdempotencyKey,
-    ) -> Result<TransferLegs> {
-        self.send(self.post_keyed(&["transfers", "book"], key, transfer))
-            .await
-    }
-
-    async fn debit_to_settlement(
-        &self,
-        leg: &SettlementLeg,
-        key: &IdempotencyKey,
-    ) -> Result<BoTransaction> {
-        let path = ["transfers", "debit-to-settlement"];
-        self.send(self.post_keyed(&path, key, leg)).await
-    }
-
-    async fn credit_from_settlement(
-        &self,
-        leg: &SettlementLeg,
-        key: &IdempotencyKey,
-    ) -> Result<BoTransaction> {
-        let path = ["transfers", "credit-from-settlement"];
-        self.send(self.post_keyed(&path, key, leg)).await
-    }
-}
-
-#[async_trait]
-impl PaymentsApi for HttpBackOffice {
-    async fn pay_out(&self, payout: &Payout, key: &IdempotencyKey) -> Result<BoTransaction> {
-        self.send(self.post_keyed(&["payouts"], key, payout)).await
-    }
-
-    async fn vault_card(&self, card: &CardToVault, key: &IdempotencyKey) -> Result<BoRef> {
-        let created: CreatedRef = self
-            .send(self.post_keyed(&["vault", "cards"], key, card))
-            .await?;
-        Ok(created.id_bo)
-    }
-}
-
-#[async_trait]
-impl RatesApi for HttpBackOffice {
-    async fn rate_board(&self) -> Result<RateBoard> {
-        self.send(self.request(Method::GET, &["rates"])).await
-    }
-}
-
-#[async_trait]
-impl ChangesApi for HttpBackOffice {
-    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<BoChange>> {
-        let (after, limit) = (after.to_string(), limit.to_string());
-        self.send(self.request(Method::GET, &["changes", &after, &limit]))
-            .await
     }
 }
 
