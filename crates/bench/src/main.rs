@@ -137,11 +137,19 @@ enum EngineArg {
     Postgres,
 }
 
-impl From<EngineArg> for Engine {
-    fn from(e: EngineArg) -> Engine {
-        match e {
-            EngineArg::Sqlite => Engine::Sqlite,
-            EngineArg::Postgres => Engine::Postgres,
+impl EngineArg {
+    /// The engine asked for, once it can be had: PostgreSQL needs a server to create databases on.
+    fn engine(self) -> anyhow::Result<Engine> {
+        match self {
+            EngineArg::Sqlite => Ok(Engine::Sqlite),
+            EngineArg::Postgres => {
+                anyhow::ensure!(
+                    std::env::var_os("BANKGATE_TEST_POSTGRES_URL").is_some(),
+                    "--engine postgres needs BANKGATE_TEST_POSTGRES_URL: a PostgreSQL server where the \
+                     benchmark may create (and drop) databases, e.g. postgres://postgres@127.0.0.1:5432/test"
+                );
+                Ok(Engine::Postgres)
+            }
         }
     }
 }
@@ -191,7 +199,7 @@ async fn main() -> anyhow::Result<()> {
             workers,
         } => {
             let world = World::start(&WorldOptions {
-                engine: engine.into(),
+                engine: engine.engine()?,
                 customers,
                 undo_window_ms: 0,
                 job_workers: workers,
@@ -225,7 +233,7 @@ async fn main() -> anyhow::Result<()> {
             window_ms,
         } => {
             let world = World::start(&WorldOptions {
-                engine: engine.into(),
+                engine: engine.engine()?,
                 customers,
                 undo_window_ms: window_ms,
                 job_workers: bankgate::services::DEFAULT_JOB_WORKERS,
@@ -280,7 +288,7 @@ async fn main() -> anyhow::Result<()> {
             pace_ms,
         } => {
             let mut cluster =
-                Cluster::start(&ClusterOptions::for_engine(engine.into(), customers)).await?;
+                Cluster::start(&ClusterOptions::for_engine(engine.engine()?, customers)).await?;
             let options = ChaosOptions {
                 bank: BankOptions {
                     operations: usize::MAX,
