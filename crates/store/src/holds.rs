@@ -161,6 +161,18 @@ pub(crate) async fn refusal_of(conn: &mut Conn, hold: &NewHold) -> Result<Enqueu
     })
 }
 
+/// The guarded upsert that places a hold on its account's total (see the module header), for the
+/// general path and PostgreSQL's one-statement acceptance alike. Its parameters, `$1` to `$8`: the
+/// account, its user, the currency, the amount, the position's `released_minor`, the balance seen at the
+/// back office, the position's `version` and `released_count`. A first hold creates the account's row.
+pub(crate) const PLACE_HOLD: &str =
+    "INSERT INTO account_holds (account_id, user_id, currency, held_minor, version) \
+     VALUES ($1, $2, $3, $4, 0) ON CONFLICT (account_id) DO UPDATE \
+     SET held_minor = account_holds.held_minor + excluded.held_minor \
+     WHERE account_holds.held_minor + excluded.held_minor \
+     + (account_holds.released_minor - $5) <= $6 \
+     AND account_holds.version - $7 = account_holds.released_count - $8";
+
 /// Places `hold` for job `job` if the available balance covers it and nothing moved since it was read.
 /// Returns the refusal when it cannot, having changed nothing the caller must keep.
 pub(crate) async fn place_hold(
@@ -177,25 +189,18 @@ pub(crate) async fn place_hold(
     let placed = if !hold.may_fit() {
         0
     } else {
-        query(
-            "INSERT INTO account_holds (account_id, user_id, currency, held_minor, version) \
-             VALUES ($1, $2, $3, $4, 0) ON CONFLICT (account_id) DO UPDATE \
-             SET held_minor = account_holds.held_minor + excluded.held_minor \
-             WHERE account_holds.held_minor + excluded.held_minor \
-             + (account_holds.released_minor - $5) <= $6 \
-             AND account_holds.version - $7 = account_holds.released_count - $8",
-        )
-        .bind(hold.account_id.as_str())
-        .bind(user.as_str())
-        .bind(hold.amount.currency.as_str())
-        .bind(hold.amount.minor)
-        .bind(hold.position.released_minor)
-        .bind(hold.available_at_back_office.minor)
-        .bind(hold.position.version)
-        .bind(hold.position.released_count)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
+        query(PLACE_HOLD)
+            .bind(hold.account_id.as_str())
+            .bind(user.as_str())
+            .bind(hold.amount.currency.as_str())
+            .bind(hold.amount.minor)
+            .bind(hold.position.released_minor)
+            .bind(hold.available_at_back_office.minor)
+            .bind(hold.position.version)
+            .bind(hold.position.released_count)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
     };
     if placed == 0 {
         return Ok(Some(refusal_of(conn, hold).await?));

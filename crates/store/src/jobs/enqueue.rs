@@ -10,7 +10,7 @@
 use super::records::{qualified_job_columns, JobRow, JOB_COLUMNS};
 use super::{find_by_client_ref, Enqueued, JobState, NewJob};
 use crate::events::EventKind;
-use crate::holds::{check_hold, place_hold, refusal_of, NewHold};
+use crate::holds::{check_hold, place_hold, refusal_of, NewHold, PLACE_HOLD};
 use crate::{Result, Store, StoreError};
 use bankgate_db::{is_unique_violation, Engine};
 use bankgate_domain::ids::new_undo_id;
@@ -128,41 +128,39 @@ impl Store {
         let (undo, accounts) = (EventKind::Undo.as_str(), EventKind::Accounts.as_str());
         let (events, count) = match undo_id {
             Some(_) => (
-                format!("(VALUES ($3, 1, '{undo}', $1), ($3, 0, '{accounts}', $2))"),
+                format!("(VALUES ($2, 1, '{undo}', $9), ($2, 0, '{accounts}', $1))"),
                 2,
             ),
-            None => (format!("(VALUES ($3, 0, '{accounts}', $2))"), 1),
+            None => (format!("(VALUES ($2, 0, '{accounts}', $1))"), 1),
         };
         // Counted only when the job was queued, so nothing is appended unless the hold was placed.
         let events = crate::events::append_steps(
             &format!("(SELECT user_id, {count} AS n FROM job) AS counts"),
             &events,
-            "$8",
+            "$10",
         );
         let returning = qualified_job_columns("job");
+        // $1 to $8 are the hold's (`PLACE_HOLD`), then the job's.
         let sql = format!(
-            "WITH placed AS (INSERT INTO account_holds (account_id, user_id, currency, held_minor, version) \
-             VALUES ($2, $3, $4, $5, 0) ON CONFLICT (account_id) DO UPDATE \
-             SET held_minor = account_holds.held_minor + excluded.held_minor \
-             WHERE account_holds.held_minor + excluded.held_minor \
-             + (account_holds.released_minor - $6) <= $7 \
-             AND account_holds.version - $15 = account_holds.released_count - $16 RETURNING account_id), \
+            "WITH placed AS ({PLACE_HOLD} RETURNING account_id), \
              hold AS (INSERT INTO holds (job_id, account_id, amount_minor, currency, placed_at, stand_in) \
-             SELECT $1, account_id, $5, $4, $8, 0 FROM placed), \
+             SELECT $9, account_id, $4, $3, $10, 0 FROM placed), \
              job AS (INSERT INTO jobs (id, user_id, kind, undo_id, client_ref, payload, state, queued_at, \
              expires_at, due_at, attempts, max_attempts, updated_at) \
-             SELECT $1, $3, $9, $10, NULL, $11, $12, $8, $13, $13, 0, $14, $8 FROM placed \
+             SELECT $9, $2, $11, $12, NULL, $13, $14, $10, $15, $15, 0, $16, $10 FROM placed \
              RETURNING {JOB_COLUMNS}), \
              {events} SELECT {returning} FROM job"
         );
         let row: Option<JobRow> = query_as::<_, JobRow>(&sql)
-            .bind(job.id.as_str())
             .bind(hold.account_id.as_str())
             .bind(job.user_id.as_str())
             .bind(hold.amount.currency.as_str())
             .bind(hold.amount.minor)
             .bind(hold.position.released_minor)
             .bind(hold.available_at_back_office.minor)
+            .bind(hold.position.version)
+            .bind(hold.position.released_count)
+            .bind(job.id.as_str())
             .bind(now)
             .bind(job.kind.as_str())
             .bind(undo_id.as_deref())
@@ -170,8 +168,6 @@ impl Store {
             .bind(JobState::Waiting.as_str())
             .bind(to_millis(job.due_at))
             .bind(i64::from(job.max_attempts))
-            .bind(hold.position.version)
-            .bind(hold.position.released_count)
             // Read to the end: outside a transaction PostgreSQL commits after sending the row, and only
             // the end of the exchange says whether the commit succeeded.
             .fetch_all(&mut *conn)
